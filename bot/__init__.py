@@ -1,0 +1,1 @@
+"""Parley's edge: settings, the command line and (later) the chat adapters."""

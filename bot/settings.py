@@ -1,0 +1,109 @@
+"""Settings, read once at the edge and passed down as one typed object.
+
+Precedence, lowest first: ``config/parley.toml`` (the documented defaults), a ``.env``
+file in the working directory, ``PARLEY_*`` environment variables, command-line flags.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import PositiveInt, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from index.errors import ParleyError
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = PROJECT_DIR / "config" / "parley.toml"
+ENV_PREFIX = "PARLEY_"
+_PATH_SETTINGS = ("corpus_dir", "index_dir", "model_path")
+
+
+class SettingsError(ParleyError):
+    """A setting is missing or invalid; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    corpus_dir: Path
+    index_dir: Path
+    model_path: Path | None = None
+    embed_batch_size: PositiveInt
+    chunk_min_words: PositiveInt
+    chunk_max_words: PositiveInt
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+    @field_validator("model_path", mode="before")
+    @classmethod
+    def _empty_means_packaged(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _chunk_bounds(self) -> "Settings":
+        if self.chunk_min_words > self.chunk_max_words:
+            raise ValueError("chunk_min_words must not exceed chunk_max_words")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, dotenv_settings, _ConfigFileSource(settings_cls))
+
+
+class _ConfigFileSource(TomlConfigSettingsSource):
+    """``config/parley.toml`` (or ``PARLEY_CONFIG``), relative paths taken from the project."""
+
+    def __init__(self, settings_cls: type[BaseSettings]):
+        self.config_file = Path(os.environ.get(f"{ENV_PREFIX}CONFIG") or DEFAULT_CONFIG)
+        if not self.config_file.is_file():
+            raise SettingsError(
+                f"Settings file {self.config_file} not found. Set PARLEY_CONFIG to Parley's "
+                "config/parley.toml."
+            )
+        super().__init__(settings_cls, toml_file=self.config_file)
+
+    def __call__(self) -> dict[str, Any]:
+        values = super().__call__()
+        base = self.config_file.resolve().parent.parent
+        for name in _PATH_SETTINGS:
+            value = values.get(name)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                values[name] = str(base / value)
+        return values
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from every source; ``overrides`` (flags) win, ``None`` means not given."""
+    given = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = ".".join(str(part) for part in item["loc"]) or "settings"
+            where = f"{ENV_PREFIX}{name.upper()}" if name != "settings" else "settings"
+            problems.append(f"{where} ({name}): {item['msg']}")
+        raise SettingsError("Invalid setting " + "; ".join(problems)) from None
+    except ValueError as error:  # a malformed TOML file
+        raise SettingsError(f"Cannot read settings: {error}") from None

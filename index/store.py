@@ -1,0 +1,273 @@
+"""One version of the index on disk: documents, passages, vectors (FAISS), BM25, manifest.
+
+    manifest.json     format version, model (name, dimension, weights hash), pipeline
+                      settings, each document's content hash, passage count, build time,
+                      and the size of every other file (a truncated file is caught on load)
+    documents.json    metadata and cleaned text of each document
+    passages.jsonl    one passage a line: id, doc_id, text, start, end
+    vectors.faiss     IndexFlatIP over unit vectors, row i = passage i
+    bm25/             bm25s index over the same passages, in the same order
+
+FAISS and bm25s are imported only when vectors are read or written, so reading a manifest
+(``parley index status``) stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from index.chunk import Passage
+from index.embed import ModelInfo
+from index.errors import IndexUnreadableError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DOCUMENTS = "documents.json"
+PASSAGES = "passages.jsonl"
+VECTORS = "vectors.faiss"
+BM25_DIR = "bm25"
+
+REBUILD_HINT = "Run `parley index build --full` to rebuild it."
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """A document as served: its metadata and the cleaned text quotes are cut from."""
+
+    doc_id: str
+    title: str
+    publisher: str
+    url: str | None
+    date: str | None
+    kind: str | None
+    content_sha256: str
+    text: str
+    passage_count: int
+
+
+class ModelRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str
+    dimension: int
+    weights_sha256: str
+
+
+class Manifest(BaseModel):
+    """What a version of the index holds and how it was made; written last, read first."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    format_version: int
+    model: ModelRecord
+    pipeline: dict[str, int]
+    documents: dict[str, str]  # doc_id -> content sha256
+    passage_count: int
+    built_at: str
+    files: dict[str, int]  # relative path -> bytes
+
+    def total_bytes(self, directory: Path) -> int:
+        return sum(self.files.values()) + (directory / MANIFEST).stat().st_size
+
+    def matches_model(self, model: ModelInfo) -> bool:
+        return self.model == ModelRecord(**asdict(model))
+
+
+def bm25_tokens(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-worded, stemmed tokens; the same function for passages and queries."""
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(
+        texts,
+        stopwords="en",
+        stemmer=Stemmer.Stemmer("english"),
+        return_ids=False,
+        show_progress=False,
+    )
+
+
+def write_index(
+    directory: Path,
+    *,
+    documents: list[IndexedDocument],
+    passages: list[Passage],
+    vectors: np.ndarray,
+    model: ModelInfo,
+    pipeline: dict[str, int],
+) -> Manifest:
+    """Write a complete index into the new, empty ``directory`` and fsync every file."""
+    import bm25s
+    import faiss
+
+    if vectors.shape != (len(passages), model.dimension):
+        raise ValueError(f"vectors {vectors.shape} do not match {len(passages)} passages")
+    directory.mkdir(parents=True)
+    _write_text(directory / DOCUMENTS, json.dumps([asdict(d) for d in documents], ensure_ascii=False))
+    _write_text(
+        directory / PASSAGES,
+        "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages),
+    )
+    flat = faiss.IndexFlatIP(model.dimension)
+    flat.add(vectors)
+    faiss.write_index(flat, str(directory / VECTORS))
+    bm25 = bm25s.BM25()
+    bm25.index(bm25_tokens([p.text for p in passages]), show_progress=False)
+    bm25.save(str(directory / BM25_DIR), show_progress=False)
+
+    files = {
+        path.relative_to(directory).as_posix(): path.stat().st_size
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=ModelRecord(**asdict(model)),
+        pipeline=pipeline,
+        documents={d.doc_id: d.content_sha256 for d in documents},
+        passage_count=len(passages),
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        files=files,
+    )
+    fsync_tree(directory)
+    _write_text(directory / MANIFEST, manifest.model_dump_json(indent=2))
+    fsync_directory(directory)
+    return manifest
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """The manifest of ``directory``, after checking that every file it lists is whole."""
+    path = directory / MANIFEST
+    try:
+        manifest = Manifest.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        raise IndexUnreadableError(f"The index at {directory} has no {MANIFEST}. {REBUILD_HINT}") from None
+    except (OSError, ValidationError, ValueError) as error:
+        first = str(error).splitlines()[0]
+        raise IndexUnreadableError(
+            f"The index manifest {path} is unreadable ({first}). {REBUILD_HINT}"
+        ) from None
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexUnreadableError(
+            f"The index at {directory} has format version {manifest.format_version}; this "
+            f"Parley reads version {FORMAT_VERSION}. {REBUILD_HINT}"
+        )
+    for name, expected in manifest.files.items():
+        file = directory / name
+        actual = file.stat().st_size if file.is_file() else None
+        if actual != expected:
+            found = "is missing" if actual is None else f"is {actual} bytes, expected {expected}"
+            raise IndexUnreadableError(
+                f"The index at {directory} is damaged: {name} {found}. {REBUILD_HINT}"
+            )
+    return manifest
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    row: int  # position in ``LoadedIndex.passages``
+    score: float
+
+
+class LoadedIndex:
+    """A whole version of the index in memory, ready to search."""
+
+    def __init__(self, directory: Path, manifest: Manifest, documents: dict[str, IndexedDocument],
+                 passages: list[Passage], vectors, bm25):
+        self.directory = directory
+        self.manifest = manifest
+        self.documents = documents
+        self.passages = passages
+        self._vectors = vectors
+        self._bm25 = bm25
+
+    def check_model(self, model: ModelInfo) -> None:
+        """Refuse to compare vectors from different models."""
+        if not self.manifest.matches_model(model):
+            built = self.manifest.model
+            raise IndexUnreadableError(
+                f"The index at {self.directory} was built with {built.name} "
+                f"({built.dimension} dimensions, weights {built.weights_sha256[:12]}), but Parley "
+                f"is configured with {model.name} ({model.dimension} dimensions, weights "
+                f"{model.weights_sha256[:12]}). {REBUILD_HINT}"
+            )
+
+    def vectors(self) -> np.ndarray:
+        """All passage vectors, row i for passage i."""
+        return self._vectors.reconstruct_n(0, self._vectors.ntotal)
+
+    def dense_search(self, query_vector: np.ndarray, k: int) -> list[SearchHit]:
+        """The ``k`` passages nearest to a unit ``query_vector`` by inner product."""
+        k = min(k, len(self.passages))
+        if k <= 0:
+            return []
+        scores, rows = self._vectors.search(query_vector.reshape(1, -1).astype(np.float32), k)
+        return [SearchHit(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    def bm25_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for ``query`` (zeros when no query term is known)."""
+        tokens = bm25_tokens([query])[0]
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+
+def load_index(directory: Path) -> LoadedIndex:
+    """Read a whole version of the index; any damage is one clear ``IndexUnreadableError``."""
+    import bm25s
+    import faiss
+
+    manifest = read_manifest(directory)
+    try:
+        raw_documents = json.loads((directory / DOCUMENTS).read_text(encoding="utf-8"))
+        documents = {d["doc_id"]: IndexedDocument(**d) for d in raw_documents}
+        with (directory / PASSAGES).open(encoding="utf-8") as handle:
+            passages = [Passage(**json.loads(line)) for line in handle]
+        vectors = faiss.read_index(str(directory / VECTORS))
+        bm25 = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
+    except Exception as error:  # noqa: BLE001 — any failure here means a damaged index
+        raise IndexUnreadableError(
+            f"The index at {directory} is damaged ({type(error).__name__}: {error}). {REBUILD_HINT}"
+        ) from error
+    problems = []
+    if len(passages) != manifest.passage_count:
+        problems.append(f"{len(passages)} passages, manifest says {manifest.passage_count}")
+    if vectors.ntotal != len(passages) or vectors.d != manifest.model.dimension:
+        problems.append(f"{vectors.ntotal} vectors of dimension {vectors.d}")
+    if problems:
+        raise IndexUnreadableError(
+            f"The index at {directory} is inconsistent: {'; '.join(problems)}. {REBUILD_HINT}"
+        )
+    return LoadedIndex(directory, manifest, documents, passages, vectors, bm25)
+
+
+def fsync_tree(directory: Path) -> None:
+    """Flush every file and folder below ``directory`` to disk."""
+    for path in sorted(directory.rglob("*"), reverse=True):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        else:
+            fsync_directory(path)
+    fsync_directory(directory)
+
+
+def fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
