@@ -101,9 +101,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as error:
         problems = []
         for item in error.errors():
-            name = ".".join(str(part) for part in item["loc"]) or "settings"
-            where = f"{ENV_PREFIX}{name.upper()}" if name != "settings" else "settings"
-            problems.append(f"{where} ({name}): {item['msg']}")
-        raise SettingsError("Invalid setting " + "; ".join(problems)) from None
+            name = ".".join(str(part) for part in item["loc"])
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(f"{ENV_PREFIX}{name.upper()} ({name}): {message}" if name else message)
+        raise SettingsError("Invalid settings: " + "; ".join(problems)) from None
     except ValueError as error:  # a malformed TOML file
         raise SettingsError(f"Cannot read settings: {error}") from None

@@ -97,22 +97,24 @@ def build_index(
                 problems=corpus.problems,
             )
 
-        known_vectors: dict[str, np.ndarray] = {}
-        if not full and manifest is not None and manifest.matches_model(embedder.info):
-            try:
-                known_vectors = _vectors_by_text(location.open())
-            except IndexUnreadableError as error:
-                previous_unusable = str(error)
-
-        documents, passages = _cut(corpus.documents, chunking)
-        missing = sorted({p.text for p in passages if p.text not in known_vectors})
-        reused = sum(1 for p in passages if p.text in known_vectors)
-        fresh = embedder.encode(missing, show_progress=show_progress and len(missing) > 64)
-        known_vectors.update(zip(missing, fresh))
-        vectors = np.stack([known_vectors[p.text] for p in passages]).astype(np.float32)
-
+        # Reserved before the slow part, so that everything from here to the swap happens
+        # in a hidden directory that readers never look at.
         staged = location.new_version_path()
+        staged.mkdir()
         try:
+            known_vectors: dict[str, np.ndarray] = {}
+            if not full and manifest is not None and manifest.matches_model(embedder.info):
+                try:
+                    known_vectors = _vectors_by_text(location.open())
+                except IndexUnreadableError as error:
+                    previous_unusable = str(error)
+
+            documents, passages = _cut(corpus.documents, chunking)
+            missing = sorted({p.text for p in passages if p.text not in known_vectors})
+            reused = sum(1 for p in passages if p.text in known_vectors)
+            fresh = embedder.encode(missing, show_progress=show_progress and len(missing) > 64)
+            known_vectors.update(zip(missing, fresh))
+            vectors = np.stack([known_vectors[p.text] for p in passages]).astype(np.float32)
             write_index(
                 staged,
                 documents=documents,

@@ -76,8 +76,9 @@ _SHORT_CHROME = [
 _RATING_LINE = re.compile(r"\brating\b", re.IGNORECASE)
 _RATING_MAX_WORDS = 12
 
-# "Headline | Site name": a page's <title> element, not a sentence of the article.
-_PAGE_TITLE = re.compile(r"^[^|]{3,200} \| [^|]{2,80}$")
+# "Headline | Site name": a page's <title> element. The headline is the article's own
+# words (and often its thesis); the site name is chrome.
+_PAGE_TITLE = re.compile(r"^([^|]{3,200}) \| [^|]{2,80}$")
 
 
 def clean_text(raw: str) -> str:
@@ -96,6 +97,7 @@ def clean_text(raw: str) -> str:
     kept: list[str] = []
     for line in lines:
         line = _NAV_PREFIX.sub("", line)
+        line = _strip_site_name(line)
         if _TRUNCATION.match(line):
             if kept:
                 kept[-1] = _drop_cut_word(kept[-1])
@@ -120,11 +122,16 @@ def _is_chrome(line: str) -> bool:
     words = len(line.split())
     if words <= _MAX_LABEL_WORDS and line[-1] not in ".!?:":
         return True
-    if _PAGE_TITLE.match(line) and line[-1] not in ".!?" and words <= 20:
-        return True
     if words <= _RATING_MAX_WORDS and _RATING_LINE.search(line):
         return True
     return words <= _CHROME_MAX_WORDS and any(p.search(line) for p in _SHORT_CHROME)
+
+
+def _strip_site_name(line: str) -> str:
+    match = _PAGE_TITLE.match(line)
+    if match and line[-1] not in ".!?" and len(line.split()) <= 20:
+        return match.group(1).rstrip()
+    return line
 
 
 def _drop_cut_word(line: str) -> str:

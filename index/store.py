@@ -101,13 +101,13 @@ def write_index(
     model: ModelInfo,
     pipeline: dict[str, int],
 ) -> Manifest:
-    """Write a complete index into the new, empty ``directory`` and fsync every file."""
+    """Write a complete index into the empty ``directory`` and fsync every file."""
     import bm25s
     import faiss
 
     if vectors.shape != (len(passages), model.dimension):
         raise ValueError(f"vectors {vectors.shape} do not match {len(passages)} passages")
-    directory.mkdir(parents=True)
+    directory.mkdir(parents=True, exist_ok=True)
     _write_text(directory / DOCUMENTS, json.dumps([asdict(d) for d in documents], ensure_ascii=False))
     _write_text(
         directory / PASSAGES,

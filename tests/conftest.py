@@ -1,0 +1,67 @@
+"""Shared fixtures: the real model (loaded once), the project's corpus, a built index.
+
+Tests use real files, the real embedding model and real FAISS/BM25; the network is closed
+to everything but this machine, so nothing can quietly reach a model hub.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+from index.build import BuildReport, build_index  # noqa: E402
+from index.embed import Embedder, packaged_model_path  # noqa: E402
+from index.versions import IndexLocation  # noqa: E402
+from tests.helpers import CORPUS_DIR  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _only_loopback(monkeypatch):
+    real_connect = socket.socket.connect
+
+    def guarded_connect(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in ("localhost", "::1") or sock.family == socket.AF_UNIX
+        ):
+            raise ConnectionRefusedError(f"tests may not reach the network ({host})")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real all-MiniLM-L6-v2, loaded once for the whole session."""
+    return Embedder(packaged_model_path())
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, embedder) -> tuple[Path, BuildReport]:
+    """The project's corpus, built once; copy it before changing anything."""
+    root = tmp_path_factory.mktemp("index")
+    report = build_index(CORPUS_DIR, IndexLocation(root), embedder)
+    return root, report
+
+
+@pytest.fixture
+def index_copy(built_index, tmp_path) -> IndexLocation:
+    """A private copy of the built index that a test may damage or rebuild."""
+    root = tmp_path / "index"
+    shutil.copytree(built_index[0], root, symlinks=True)
+    return IndexLocation(root)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A private copy of the project's corpus that a test may edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, target)
+    return target

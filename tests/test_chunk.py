@@ -1,0 +1,80 @@
+import pytest
+
+from index.chunk import chunk_document, split_sentences
+from index.clean import clean_text
+from index.corpus import load_corpus
+from tests.helpers import CORPUS_DIR
+
+
+@pytest.fixture(scope="module")
+def documents() -> dict[str, str]:
+    return {d.doc_id: clean_text(d.raw_text) for d in load_corpus(CORPUS_DIR).documents}
+
+
+def test_every_passage_is_an_exact_slice_of_its_document(documents):
+    for doc_id, text in documents.items():
+        for passage in chunk_document(doc_id, text):
+            assert passage.doc_id == doc_id
+            assert text[passage.start : passage.end] == passage.text
+
+
+def test_passages_cover_whole_sentences_only(documents):
+    for doc_id, text in documents.items():
+        sentences = split_sentences(text)
+        starts = {start for start, _ in sentences}
+        ends = {end for _, end in sentences}
+        for passage in chunk_document(doc_id, text):
+            assert passage.start in starts and passage.end in ends, passage.text[:60]
+
+
+def test_passage_sizes_stay_within_bounds_and_leave_no_fragments(documents):
+    for doc_id, text in documents.items():
+        for passage in chunk_document(doc_id, text, min_words=40, max_words=120):
+            assert 40 <= len(passage.text.split()) <= 120, passage.text
+
+
+def test_passages_cover_the_document_in_order_without_overlap(documents):
+    for doc_id, text in documents.items():
+        passages = chunk_document(doc_id, text)
+        for before, after in zip(passages, passages[1:]):
+            assert before.end <= after.start
+            assert text[before.end : after.start].strip() == ""
+
+
+def test_ids_are_content_hashes(documents):
+    doc_id, text = next(iter(documents.items()))
+    first = chunk_document(doc_id, text)
+    again = chunk_document(doc_id, text)
+    assert [p.passage_id for p in first] == [p.passage_id for p in again]
+    assert len({p.passage_id for p in first}) == len(first)
+    elsewhere = chunk_document("another-doc", text)
+    assert {p.passage_id for p in first}.isdisjoint(p.passage_id for p in elsewhere)
+
+
+def test_sentence_splitting_respects_abbreviations_and_quotes():
+    text = 'Sen. Ann Lee (D-Vt.) spoke. The U.S. Senate agreed. "It works." Then it cost $2.5 billion!'
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Sen. Ann Lee (D-Vt.) spoke.",
+        "The U.S. Senate agreed.",
+        '"It works."',
+        "Then it cost $2.5 billion!",
+    ]
+
+
+def test_a_sentence_longer_than_the_maximum_is_never_cut():
+    long_sentence = " ".join(["word"] * 150) + "."
+    text = f"Short opener here. {long_sentence} A closing sentence follows it."
+    passages = chunk_document("d", text, min_words=5, max_words=120)
+    assert any(long_sentence in p.text for p in passages)
+
+
+def test_a_short_tail_is_merged_not_left_alone():
+    text = " ".join(f"Sentence number {i} has exactly six words." for i in range(12))
+    passages = chunk_document("d", text + "\nTiny end.", min_words=40, max_words=60)
+    assert all(len(p.text.split()) >= 40 for p in passages)
+    assert passages[-1].text.endswith("Tiny end.")
+
+
+def test_a_document_shorter_than_the_minimum_is_one_passage():
+    passages = chunk_document("d", "Only one short line.")
+    assert [p.text for p in passages] == ["Only one short line."]

@@ -1,0 +1,85 @@
+"""The ``parley`` command as a user runs it: exit codes, JSON contracts, one-line errors."""
+
+import json
+
+from tests.helpers import CORPUS_DIR, run_parley
+
+BUILD_KEYS = {"documents", "passages", "embedded", "reused", "removed", "seconds", "index"}
+STATUS_KEYS = {"documents", "passages", "model", "dimension", "built_at", "bytes", "index"}
+
+
+def test_build_json_contract_on_an_unchanged_corpus(index_copy):
+    result = run_parley("index", "build", "--index", str(index_copy.root), "--corpus", str(CORPUS_DIR), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) == BUILD_KEYS
+    assert report["embedded"] == 0 and report["reused"] == report["passages"] > 0
+    assert report["documents"] == 5 and report["removed"] == 0
+    assert report["index"] == str(index_copy.current_version())
+    assert result.stderr == ""
+
+
+def test_status_json_contract_reads_the_index_from_the_environment(index_copy):
+    result = run_parley("index", "status", "--json", env={"PARLEY_INDEX_DIR": str(index_copy.root)})
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert set(status) == STATUS_KEYS
+    assert status["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert status["dimension"] == 384
+    assert status["documents"] == 5
+    version = index_copy.current_version()
+    assert status["index"] == str(version)
+    assert status["bytes"] == sum(p.stat().st_size for p in version.rglob("*") if p.is_file())
+
+
+def test_status_for_people_names_every_figure(index_copy):
+    result = run_parley("index", "status", "--index", str(index_copy.root))
+    assert result.returncode == 0
+    for label in ("Index", "Documents", "Passages", "Model", "Built", "Size"):
+        assert label in result.stdout
+
+
+def test_flag_wins_over_environment(index_copy, tmp_path):
+    result = run_parley(
+        "index", "status", "--json", "--index", str(index_copy.root),
+        env={"PARLEY_INDEX_DIR": str(tmp_path / "elsewhere")},
+    )
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["index"] == str(index_copy.current_version())
+
+
+def test_no_index_is_one_line_and_exit_1(tmp_path):
+    result = run_parley("index", "status", "--index", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"parley: No index at {tmp_path / 'none'}. Run `parley index build` first."
+    ]
+
+
+def test_missing_corpus_is_one_line_and_exit_1(tmp_path):
+    result = run_parley("index", "build", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "i"))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "PARLEY_CORPUS_DIR" in result.stderr
+
+
+def test_invalid_setting_names_the_variable_and_exits_2():
+    result = run_parley("index", "status", env={"PARLEY_EMBED_BATCH_SIZE": "lots"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PARLEY_EMBED_BATCH_SIZE" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_no_command_prints_help_and_exits_2():
+    result = run_parley()
+    assert result.returncode == 2
+    assert "index" in result.stdout
+
+
+def test_bad_corpus_file_is_named_and_the_rest_indexed(index_copy, corpus_copy):
+    (corpus_copy / "broken.txt").write_bytes(b"\x00\xff\xfe binary")
+    result = run_parley("index", "build", "--index", str(index_copy.root), "--corpus", str(corpus_copy), "--json")
+    assert result.returncode == 0
+    assert "broken.txt" in result.stderr and "UTF-8" in result.stderr
+    assert json.loads(result.stdout)["documents"] == 5
