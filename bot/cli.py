@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,10 @@ log = logging.getLogger("parley")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Models load from local folders only; a hub lookup here would retry for a minute and
+    # fail, so the libraries are told they are offline before any of them is imported.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -61,9 +60,6 @@ class Embedder:
 
     @cached_property
     def _model(self):  # sentence_transformers.SentenceTransformer, imported lazily
-        # Weights come from disk; a hub lookup would only retry for a minute and fail here.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
