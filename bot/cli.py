@@ -40,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings.log_level)
     try:
         return args.run(args, settings)
+    except UsageError as error:
+        print(f"parley: {error}", file=sys.stderr)
+        return 2
     except ParleyError as error:
         print(f"parley: {error}", file=sys.stderr)
         return 1
@@ -82,6 +85,35 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--index", type=Path, metavar="DIR", help="index folder")
     status.add_argument("--json", action="store_true", help="print the result as JSON")
     status.set_defaults(run=_index_status)
+
+    search = commands.add_parser(
+        "search", help="the passages most relevant to a question (no QUESTION: one per stdin line)"
+    )
+    search.add_argument("question", nargs="?", help="the question; omit to read stdin")
+    search.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    search.add_argument("--index", type=Path, metavar="DIR", help="index folder")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(run=_search)
+
+    ask = commands.add_parser(
+        "ask", help="answer a question from the corpus (no QUESTION: one per stdin line)"
+    )
+    ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
+    ask.add_argument("--index", type=Path, metavar="DIR", help="index folder")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.set_defaults(run=_ask)
+
+    chat = commands.add_parser("chat", help="a local chat session in the terminal, no tokens needed")
+    chat.add_argument("--index", type=Path, metavar="DIR", help="index folder")
+    chat.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder (for /reindex)")
+    chat.set_defaults(run=_chat)
+
+    evaluate = commands.add_parser("eval", help="retrieval and answer metrics on a question file")
+    evaluate.add_argument("file", type=Path, help="question file (JSON Lines, see README)")
+    evaluate.add_argument("--baselines", action="store_true", help="add BM25-only and dense-only rows")
+    evaluate.add_argument("--index", type=Path, metavar="DIR", help="index folder")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(run=_eval)
     return parser
 
 
@@ -89,6 +121,123 @@ def _embedder(settings: Settings):
     from index.embed import Embedder, packaged_model_path
 
     return Embedder(settings.model_path or packaged_model_path(), batch_size=settings.embed_batch_size)
+
+
+def _engine(settings: Settings, embedder=None):
+    from bot.compose import AnswerSettings
+    from bot.engine import AnswerEngine, ServedIndex
+    from index.search import SearchSettings
+    from index.versions import IndexLocation
+
+    served = ServedIndex(IndexLocation(settings.index_dir), embedder or _embedder(settings), SearchSettings())
+    return AnswerEngine(served, AnswerSettings())
+
+
+def _questions(args: argparse.Namespace):
+    """The one question given, or each line of stdin; ``None`` marks an empty line."""
+    if args.question is not None:
+        if not args.question.strip():
+            raise UsageError("the question is empty; ask something, e.g. parley ask \"Is there an AI race?\"")
+        return [args.question], False
+    return [line.rstrip("\n") for line in sys.stdin], True
+
+
+class UsageError(Exception):
+    """Bad input on the command line: one line on stderr, exit 2."""
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    questions, from_stdin = _questions(args)
+    engine = _engine(settings)
+    for question in questions:
+        if not question.strip():
+            print(json.dumps({"question": question, "error": "empty question"}))
+            continue
+        hits = engine.search(question, args.k)
+        documents = engine.served.retriever().index.documents
+        results = [
+            {
+                "rank": rank,
+                "passage_id": hit.passage.passage_id,
+                "doc_id": hit.passage.doc_id,
+                "title": documents[hit.passage.doc_id].title,
+                "text": hit.passage.text,
+                "start": hit.passage.start,
+                "end": hit.passage.end,
+                "score": round(hit.score, 4),
+                "stance": hit.passage.stance,
+            }
+            for rank, hit in enumerate(hits, start=1)
+        ]
+        if args.json or from_stdin:
+            print(json.dumps({"question": question, "results": results}), flush=True)
+        else:
+            for result in results:
+                print(f"{result['rank']}. [{result['stance']}] {result['title']} (score {result['score']:.3f})")
+                print(f"   {result['text']}\n")
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    questions, from_stdin = _questions(args)
+    engine = _engine(settings)
+    for question in questions:
+        if not question.strip():
+            print(json.dumps({"question": question, "error": "empty question"}))
+            continue
+        answer = engine.ask(question)
+        if args.json or from_stdin:
+            print(json.dumps(answer.to_json()), flush=True)
+        else:
+            print(answer.text)
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import SAMPLE_QUESTION, Console, run_interactive
+    from bot.reindex import ReindexJob, Reindexer
+    from index.build import ChunkSettings
+
+    embedder = _embedder(settings)
+    engine = _engine(settings, embedder)
+    engine.served.retriever()  # fail now, with a clear line, if there is no index
+    job = ReindexJob(settings.corpus_dir, ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
+                     settings.stance_labels)
+    console = Console(engine, Reindexer(engine.served, embedder, job), sys.stdout)
+    if not sys.stdin.isatty():
+        console.say(f"(stdin is not a terminal: answering one sample question)\nyou> {SAMPLE_QUESTION}")
+        console.handle(SAMPLE_QUESTION)
+        return 0
+    import readline  # noqa: F401 — line editing and history for input()
+
+    run_interactive(console, input)
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation import as_json, evaluate, format_table, load_questions
+    from index.stance import cross_validate, load_labels
+
+    questions = load_questions(args.file)
+    engine = _engine(settings)
+    modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]
+    rows = [evaluate(engine, questions, mode) for mode in modes]
+    stance = None
+    if settings.stance_labels and settings.stance_labels.is_file():
+        stance = cross_validate(load_labels(settings.stance_labels))
+    if args.json:
+        extra = {"stance_lodo_macro_f1": stance.macro_f1 if stance else None,
+                 "stance_lodo_per_class_f1": stance.per_class_f1 if stance else None}
+        print(as_json(rows, questions, extra))
+    else:
+        print(format_table(rows, questions))
+        if stance:
+            per_class = ", ".join(f"{k} {v:.3f}" for k, v in stance.per_class_f1.items())
+            print(f"Stance macro-F1, leave-one-document-out over {stance.passages} labelled passages "
+                  f"of {stance.documents} documents: {stance.macro_f1:.3f} ({per_class})")
+    return 0
 
 
 def _index_build(args: argparse.Namespace, settings: Settings) -> int:
@@ -101,6 +250,7 @@ def _index_build(args: argparse.Namespace, settings: Settings) -> int:
         _embedder(settings),
         full=args.full,
         chunking=ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
+        stance_labels=settings.stance_labels,
         show_progress=sys.stdout.isatty() and not args.json,
     )
     for problem in report.problems:

@@ -23,7 +23,7 @@ from index.errors import ParleyError
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "parley.toml"
 ENV_PREFIX = "PARLEY_"
-_PATH_SETTINGS = ("corpus_dir", "index_dir", "model_path")
+_PATH_SETTINGS = ("corpus_dir", "index_dir", "model_path", "stance_labels")
 
 
 class SettingsError(ParleyError):
@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     )
 
     corpus_dir: Path
+    stance_labels: Path | None = None
     index_dir: Path
     model_path: Path | None = None
     embed_batch_size: PositiveInt
@@ -43,7 +44,7 @@ class Settings(BaseSettings):
     chunk_max_words: PositiveInt
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
-    @field_validator("model_path", mode="before")
+    @field_validator("model_path", "stance_labels", mode="before")
     @classmethod
     def _empty_means_packaged(cls, value: Any) -> Any:
         return None if value in ("", None) else value

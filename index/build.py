@@ -1,8 +1,9 @@
 """Build the index from the corpus: incremental, and crash-safe through ``versions.py``.
 
-Vectors are reused by passage text: a passage whose words did not change keeps its vector,
-so a build embeds only what is new. When no document, model weight or pipeline setting
-changed, the build stops before loading the model and the served index stays as it is.
+Vectors are reused by the exact text that was embedded: a passage or sentence whose words
+(and document title) did not change keeps its vector, so a build embeds only what is new.
+When no document, model weight or pipeline setting changed, the build stops before loading
+the model and the served index stays as it is.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunk import Passage, chunk_document
+from index.chunk import Passage, chunk_document, split_sentences
 from index.clean import clean_text
 from index.corpus import CorpusProblem, SourceDocument, load_corpus
 from index.embed import Embedder
 from index.errors import CorpusError, IndexUnreadableError, NoIndexError
-from index.store import IndexedDocument, LoadedIndex, write_index
+from index.stance import assign_stances, labels_fingerprint, load_labels
+from index.store import IndexedDocument, LoadedIndex, SentenceTable, write_index
 from index.versions import IndexLocation
 
 # Bump when cleaning or chunking rules change: every document is then re-cut (vectors of
 # passages whose text did not change are still reused).
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
+# Bump when what is fed to the model changes: no old vector may be reused then.
+EMBEDDING_SCHEME = 1
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,14 @@ def build_index(
     *,
     full: bool = False,
     chunking: ChunkSettings = ChunkSettings(),
+    stance_labels: Path | None = None,
     show_progress: bool = False,
 ) -> BuildReport:
-    """Index every usable document of ``corpus_dir`` and serve the result from ``location``."""
+    """Index every usable document of ``corpus_dir`` and serve the result from ``location``.
+
+    ``stance_labels`` is the reviewed labels file (see ``stance.py``); without it every
+    passage is ``neutral``.
+    """
     started = time.perf_counter()
     with location.build_lock():
         corpus = load_corpus(corpus_dir)
@@ -66,7 +75,12 @@ def build_index(
             raise CorpusError(
                 f"No usable document in {corpus_dir}" + (f" ({reasons})." if reasons else ".")
             )
-        pipeline = {"version": PIPELINE_VERSION, **chunking.__dict__}
+        pipeline = {
+            "version": PIPELINE_VERSION,
+            "embedding": EMBEDDING_SCHEME,
+            "stance": labels_fingerprint(stance_labels),
+            **chunking.__dict__,
+        }
         hashes = {d.doc_id: d.content_sha256 for d in corpus.documents}
 
         previous_unusable = None
@@ -103,23 +117,40 @@ def build_index(
         staged.mkdir()
         try:
             known_vectors: dict[str, np.ndarray] = {}
-            if not full and manifest is not None and manifest.matches_model(embedder.info):
+            if (
+                not full
+                and manifest is not None
+                and manifest.matches_model(embedder.info)
+                and manifest.pipeline.get("embedding") == EMBEDDING_SCHEME
+            ):
                 try:
-                    known_vectors = _vectors_by_text(location.open())
+                    known_vectors = _vectors_by_input(location.open())
                 except IndexUnreadableError as error:
                     previous_unusable = str(error)
 
             documents, passages = _cut(corpus.documents, chunking)
-            missing = sorted({p.text for p in passages if p.text not in known_vectors})
-            reused = sum(1 for p in passages if p.text in known_vectors)
+            labels = load_labels(stance_labels) if stance_labels and stance_labels.is_file() else []
+            passages = assign_stances(passages, labels)
+            titles = {d.doc_id: d for d in documents}
+            passage_inputs = [dense_input(titles[p.doc_id], p.text) for p in passages]
+            sentence_rows, sentence_spans, sentence_inputs = _sentences(passages)
+            wanted = passage_inputs + sentence_inputs
+            missing = sorted({text for text in set(wanted) if text not in known_vectors})
+            reused = sum(1 for text in passage_inputs if text in known_vectors)
+            new_passages = sum(1 for text in set(passage_inputs) if text not in known_vectors)
             fresh = embedder.encode(missing, show_progress=show_progress and len(missing) > 64)
             known_vectors.update(zip(missing, fresh))
-            vectors = np.stack([known_vectors[p.text] for p in passages]).astype(np.float32)
             write_index(
                 staged,
                 documents=documents,
                 passages=passages,
-                vectors=vectors,
+                vectors=_stack(known_vectors, passage_inputs, embedder.info.dimension),
+                bm25_texts=[bm25_input(titles[p.doc_id], p.text) for p in passages],
+                sentences=SentenceTable(
+                    rows=np.asarray(sentence_rows, dtype=np.int32).reshape(-1),
+                    spans=np.asarray(sentence_spans, dtype=np.int32).reshape(-1, 2),
+                    vectors=_stack(known_vectors, sentence_inputs, embedder.info.dimension),
+                ),
                 model=embedder.info,
                 pipeline=pipeline,
             )
@@ -132,7 +163,7 @@ def build_index(
         return BuildReport(
             documents=len(documents),
             passages=len(passages),
-            embedded=len(missing),
+            embedded=new_passages,
             reused=reused,
             removed=len(previous_ids - set(hashes)),
             seconds=time.perf_counter() - started,
@@ -143,9 +174,45 @@ def build_index(
         )
 
 
-def _vectors_by_text(index: LoadedIndex) -> dict[str, np.ndarray]:
-    vectors = index.vectors()
-    return {passage.text: vectors[row] for row, passage in enumerate(index.passages)}
+def dense_input(document: IndexedDocument, text: str) -> str:
+    """What the model embeds for a passage: its document's title gives it context
+    ("the Beijing summit", "the Axios piece") that a passage cut from the middle lacks."""
+    return f"{document.title}\n{text}"
+
+
+def bm25_input(document: IndexedDocument, text: str) -> str:
+    """What BM25 indexes for a passage: title and publisher too, for questions that name
+    their source."""
+    return f"{document.title} ({document.publisher})\n{text}"
+
+
+def _sentences(passages: list[Passage]) -> tuple[list[int], list[tuple[int, int]], list[str]]:
+    rows, spans, texts = [], [], []
+    for row, passage in enumerate(passages):
+        for start, end in split_sentences(passage.text):
+            rows.append(row)
+            spans.append((passage.start + start, passage.start + end))
+            texts.append(passage.text[start:end])
+    return rows, spans, texts
+
+
+def _stack(vectors: dict[str, np.ndarray], texts: list[str], dimension: int) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.stack([vectors[text] for text in texts]).astype(np.float32)
+
+
+def _vectors_by_input(index: LoadedIndex) -> dict[str, np.ndarray]:
+    """Every vector of ``index`` keyed by the exact text it was embedded from."""
+    known: dict[str, np.ndarray] = {}
+    passage_vectors = index.vectors()
+    for row, passage in enumerate(index.passages):
+        known[dense_input(index.documents[passage.doc_id], passage.text)] = passage_vectors[row]
+    table = index.sentences
+    for i, (row, (start, end)) in enumerate(zip(table.rows, table.spans)):
+        document = index.documents[index.passages[int(row)].doc_id]
+        known[document.text[start:end]] = table.vectors[i]
+    return known
 
 
 def _cut(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 # A sentence ends at . ! or ? (perhaps followed by closing quotes or brackets), before
 # whitespace and something that can open a sentence.
@@ -21,15 +22,23 @@ _ABBREVIATIONS = frozenset(
 _INITIALS = re.compile(r"(?:\b[A-Za-z]\.)+$")
 
 
+Stance = Literal["race", "cooperation", "neutral"]
+
+
 @dataclass(frozen=True)
 class Passage:
-    """A retrievable unit: ``text == cleaned_text[start:end]`` of document ``doc_id``."""
+    """A retrievable unit: ``text == cleaned_text[start:end]`` of document ``doc_id``.
+
+    ``stance`` is how the passage frames US-China AI relations, set at index time.
+    """
 
     passage_id: str
     doc_id: str
     text: str
     start: int
     end: int
+    stance: Stance = "neutral"
+    stance_confidence: float = 0.0
 
 
 @dataclass(frozen=True)

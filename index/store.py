@@ -4,8 +4,10 @@
                       settings, each document's content hash, passage count, build time,
                       and the size of every other file (a truncated file is caught on load)
     documents.json    metadata and cleaned text of each document
-    passages.jsonl    one passage a line: id, doc_id, text, start, end
+    passages.jsonl    one passage a line: id, doc_id, text, start, end, stance
     vectors.faiss     IndexFlatIP over unit vectors, row i = passage i
+    sentences.npz     each passage's sentences: passage row, start, end (document
+                      offsets) and a unit vector, for cutting quotes down to what answers
     bm25/             bm25s index over the same passages, in the same order
 
 FAISS and bm25s are imported only when vectors are read or written, so reading a manifest
@@ -32,6 +34,7 @@ MANIFEST = "manifest.json"
 DOCUMENTS = "documents.json"
 PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
+SENTENCES = "sentences.npz"
 BM25_DIR = "bm25"
 
 REBUILD_HINT = "Run `parley index build --full` to rebuild it."
@@ -65,7 +68,7 @@ class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     format_version: int
     model: ModelRecord
-    pipeline: dict[str, int]
+    pipeline: dict[str, int | str]
     documents: dict[str, str]  # doc_id -> content sha256
     passage_count: int
     built_at: str
@@ -98,8 +101,10 @@ def write_index(
     documents: list[IndexedDocument],
     passages: list[Passage],
     vectors: np.ndarray,
+    bm25_texts: list[str],
+    sentences: "SentenceTable",
     model: ModelInfo,
-    pipeline: dict[str, int],
+    pipeline: dict[str, int | str],
 ) -> Manifest:
     """Write a complete index into the empty ``directory`` and fsync every file."""
     import bm25s
@@ -116,8 +121,9 @@ def write_index(
     flat = faiss.IndexFlatIP(model.dimension)
     flat.add(vectors)
     faiss.write_index(flat, str(directory / VECTORS))
+    sentences.save(directory / SENTENCES)
     bm25 = bm25s.BM25()
-    bm25.index(bm25_tokens([p.text for p in passages]), show_progress=False)
+    bm25.index(bm25_tokens(bm25_texts), show_progress=False)
     bm25.save(str(directory / BM25_DIR), show_progress=False)
 
     files = {
@@ -169,6 +175,32 @@ def read_manifest(directory: Path) -> Manifest:
 
 
 @dataclass(frozen=True)
+class SentenceTable:
+    """Sentences of all passages in passage order: ``rows[i]`` is the passage row of
+    sentence i, ``spans[i]`` its (start, end) in the document, ``vectors[i]`` its vector."""
+
+    rows: np.ndarray  # int32, non-decreasing
+    spans: np.ndarray  # int32, shape (n, 2)
+    vectors: np.ndarray  # float32, shape (n, dimension)
+
+    def of_passage(self, row: int) -> range:
+        """Indices of the sentences of passage ``row``."""
+        return range(
+            int(np.searchsorted(self.rows, row, side="left")),
+            int(np.searchsorted(self.rows, row, side="right")),
+        )
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as handle:
+            np.savez(handle, rows=self.rows, spans=self.spans, vectors=self.vectors)
+
+    @classmethod
+    def load(cls, path: Path) -> "SentenceTable":
+        with np.load(path) as data:
+            return cls(rows=data["rows"], spans=data["spans"], vectors=data["vectors"])
+
+
+@dataclass(frozen=True)
 class SearchHit:
     row: int  # position in ``LoadedIndex.passages``
     score: float
@@ -178,11 +210,12 @@ class LoadedIndex:
     """A whole version of the index in memory, ready to search."""
 
     def __init__(self, directory: Path, manifest: Manifest, documents: dict[str, IndexedDocument],
-                 passages: list[Passage], vectors, bm25):
+                 passages: list[Passage], vectors, bm25, sentences: SentenceTable):
         self.directory = directory
         self.manifest = manifest
         self.documents = documents
         self.passages = passages
+        self.sentences = sentences
         self._vectors = vectors
         self._bm25 = bm25
 
@@ -200,6 +233,10 @@ class LoadedIndex:
     def vectors(self) -> np.ndarray:
         """All passage vectors, row i for passage i."""
         return self._vectors.reconstruct_n(0, self._vectors.ntotal)
+
+    def row_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """Vectors of the passages at ``rows``."""
+        return self._vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
     def dense_search(self, query_vector: np.ndarray, k: int) -> list[SearchHit]:
         """The ``k`` passages nearest to a unit ``query_vector`` by inner product."""
@@ -228,6 +265,7 @@ def load_index(directory: Path) -> LoadedIndex:
             passages = [Passage(**json.loads(line)) for line in handle]
         vectors = faiss.read_index(str(directory / VECTORS))
         bm25 = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
+        sentences = SentenceTable.load(directory / SENTENCES)
     except Exception as error:  # noqa: BLE001 — any failure here means a damaged index
         raise IndexUnreadableError(
             f"The index at {directory} is damaged ({type(error).__name__}: {error}). {REBUILD_HINT}"
@@ -237,11 +275,13 @@ def load_index(directory: Path) -> LoadedIndex:
         problems.append(f"{len(passages)} passages, manifest says {manifest.passage_count}")
     if vectors.ntotal != len(passages) or vectors.d != manifest.model.dimension:
         problems.append(f"{vectors.ntotal} vectors of dimension {vectors.d}")
+    if len(sentences.rows) and (sentences.rows[-1] >= len(passages) or sentences.vectors.shape[1] != vectors.d):
+        problems.append("sentences do not match the passages")
     if problems:
         raise IndexUnreadableError(
             f"The index at {directory} is inconsistent: {'; '.join(problems)}. {REBUILD_HINT}"
         )
-    return LoadedIndex(directory, manifest, documents, passages, vectors, bm25)
+    return LoadedIndex(directory, manifest, documents, passages, vectors, bm25, sentences)
 
 
 def fsync_tree(directory: Path) -> None:

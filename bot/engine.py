@@ -1,0 +1,96 @@
+"""The answer core: a question in, an ``Answer`` out. Every adapter (console, Discord,
+Slack) calls this and only renders what it returns; nothing here knows a platform."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.answer import Answer, SourceSummary
+from bot.compose import AnswerSettings, compose
+from index.errors import ParleyError
+from index.search import Hit, Mode, QueryEncoder, Retriever, SearchSettings
+from index.versions import IndexLocation
+
+
+class EmptyQuestionError(ParleyError):
+    """The question has no words in it."""
+
+
+class ServedIndex:
+    """The index being served. A re-index swaps in a whole new ``Retriever`` with one
+    assignment, so each question is answered from one version, old or new, never a mix."""
+
+    def __init__(self, location: IndexLocation, encoder: QueryEncoder, settings: SearchSettings):
+        self.location = location
+        self.encoder = encoder
+        self.settings = settings
+        self._retriever: Retriever | None = None
+        self._loading = threading.Lock()
+
+    def retriever(self) -> Retriever:
+        """The current retriever, loading the served version on first use."""
+        retriever = self._retriever
+        if retriever is None:
+            with self._loading:
+                if self._retriever is None:
+                    self._retriever = self._load()
+                retriever = self._retriever
+        return retriever
+
+    def reload(self) -> None:
+        """Load the version ``current`` points at now and serve it from the next question."""
+        fresh = self._load()
+        self._retriever = fresh
+
+    def _load(self) -> Retriever:
+        index = self.location.open()
+        model = getattr(self.encoder, "info", None)
+        if model is not None:
+            index.check_model(model)
+        return Retriever(index, self.encoder, self.settings)
+
+
+class AnswerEngine:
+    """Answers questions from the served index."""
+
+    def __init__(self, served: ServedIndex, settings: AnswerSettings = AnswerSettings()):
+        self.served = served
+        self.settings = settings
+
+    def search(self, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:
+        return self.served.retriever().search(_checked(question), k, mode=mode)
+
+    def ask(self, question: str, *, mode: Mode = "hybrid") -> Answer:
+        question = _checked(question)
+        retriever = self.served.retriever()
+        query = retriever.encoder.encode([question])[0]
+        hits = retriever.search_vector(question, query, self.settings.candidates, mode=mode)
+        return compose(question, query, hits, retriever.index, self.settings)
+
+    def sources(self) -> list[SourceSummary]:
+        index = self.served.retriever().index
+        summaries = []
+        for document in index.documents.values():
+            stances = {"race": 0, "cooperation": 0, "neutral": 0}
+            for passage in index.passages:
+                if passage.doc_id == document.doc_id:
+                    stances[passage.stance] += 1
+            summaries.append(
+                SourceSummary(
+                    doc_id=document.doc_id,
+                    title=document.title,
+                    publisher=document.publisher,
+                    url=document.url,
+                    date=document.date,
+                    passages=document.passage_count,
+                    stances=stances,
+                )
+            )
+        return summaries
+
+
+def _checked(question: str) -> str:
+    question = " ".join(question.split())
+    if not question:
+        raise EmptyQuestionError("The question is empty: ask something, e.g. `parley ask \"Is there an AI race?\"`.")
+    return question
