@@ -1,7 +1,7 @@
 """Compose an answer from search hits, extractively: every word shown is the corpus's own.
 
-1. Gate: when even the best sentence of the best passage is far from the question, the
-   corpus does not cover it; say so and cite nothing.
+1. Gate: when the passages are semantically far from the question and no passage holds
+   its distinctive words either, the corpus does not cover it; say so and cite nothing.
 2. Keep the relevant passages and group them by framing (race, cooperation, neutral).
 3. From each cited passage quote only the sentences that answer (1-3 consecutive ones),
    by their document offsets, so ``document.text[start:end] == quote`` always holds.
@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ from index.search import Hit
 from index.store import LoadedIndex, bm25_tokens
 
 FRAMINGS = ("race", "cooperation")
+_LIST_MARKER = re.compile(r"(?:[-•*]|\d+[.)])\s+")
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,21 @@ class AnswerSettings:
     # Refuse when best-sentence cosine + best-passage cosine over the candidates is below
     # this: calibrated on off-topic versus factual questions (README, "Answering").
     gate: float = 0.70
+    # ...unless one passage holds this share of the question's words, weighted by rarity:
+    # names ("Who is Xue Lan?") carry little meaning for the embedding model.
+    lexical_gate: float = 0.80
     # A candidate is relevant when its evidence (sentence + passage cosine) is at least
-    # this, and no more than ``relevance_margin`` below the best candidate's.
+    # this, and no more than ``relevance_margin`` below the best candidate's; the best
+    # candidate always is, once the gate is passed.
     relevance_floor: float = 0.80
     relevance_margin: float = 0.35
     # The most relevant passages are cited whatever their framing...
     top_passages: int = 3
-    # ...then each framing present gets up to this many of its best passages.
+    # ...then each framing gets up to this many of its best passages, from candidates
+    # within this wider margin: a contested question's other side is often phrased
+    # further from the question than the side it leans to.
     per_framing: int = 3
+    framing_margin: float = 0.5
     max_citations: int = 8
     max_quote_words: int = 70
     # Sentences within this of the best sentence of a passage make it into the quote.
@@ -45,17 +54,33 @@ class AnswerSettings:
 
 
 def compose(question: str, query: np.ndarray, hits: list[Hit], index: LoadedIndex,
-            settings: AnswerSettings) -> Answer:
-    """The answer to ``question`` from ``hits`` (best first) of ``index``."""
-    if not hits or evidence(hits) < settings.gate:
-        return refusal(question, index)
-    best = max(_evidence(h) for h in hits)
-    floor = max(settings.relevance_floor, best - settings.relevance_margin)
-    relevant = [hit for hit in hits if _evidence(hit) >= floor]  # in fused-score order
+            settings: AnswerSettings, *, lexical_best: Hit | None = None,
+            coverage: float = 0.0) -> Answer:
+    """The answer to ``question`` from ``hits`` (best first) of ``index``.
 
+    ``lexical_best`` is the hit with the best BM25 score and ``coverage`` the share of the
+    question's words (IDF-weighted) that it holds.
+    """
+    semantic = bool(hits) and evidence(hits) >= settings.gate
+    lexical = lexical_best is not None and coverage >= settings.lexical_gate
+    if not (semantic or lexical):
+        return refusal(question, index)
+    if lexical and not semantic:
+        # Answer from the passage that names what was asked, and what is close to it.
+        hits = [lexical_best] + [h for h in hits if h.row != lexical_best.row]
+    best = max(_evidence(h) for h in hits)
+
+    def within(margin: float) -> list[Hit]:  # in fused-score order
+        floor = min(best, max(settings.relevance_floor, best - margin))
+        return [hit for hit in hits if _evidence(hit) >= floor]
+
+    relevant = within(settings.relevance_margin)
+    framing_pool = within(settings.framing_margin)
+    if lexical and not semantic:
+        relevant = [lexical_best] + [h for h in relevant if h.row != lexical_best.row]
     chosen = relevant[: settings.top_passages]
     for stance in FRAMINGS:
-        of_stance = [h for h in relevant if h.passage.stance == stance]
+        of_stance = [h for h in framing_pool if h.passage.stance == stance]
         have = sum(1 for h in chosen if h.passage.stance == stance)
         for hit in of_stance:
             if have >= settings.per_framing or len(chosen) >= settings.max_citations:
@@ -80,7 +105,7 @@ def compose(question: str, query: np.ndarray, hits: list[Hit], index: LoadedInde
             numbers.append(len(citations))
         perspectives.append(Perspective(stance=stance, citations=numbers))
 
-    summary = tally(sum(1 for h in relevant if h.passage.stance == s) for s in FRAMINGS)
+    summary = tally(sum(1 for h in framing_pool if h.passage.stance == s) for s in FRAMINGS)
     return Answer(
         question=question,
         answered=True,
@@ -186,7 +211,12 @@ def _quote_span(row: int, query: np.ndarray, query_terms: set[str], index: Loade
             if value > best_value + 1e-9:
                 best_window, best_value = (first, last), value
     first, last = best_window
-    return spans[first][0], spans[last][1]
+    start = spans[first][0]
+    # A list marker is layout, not words: the quote starts after it (still a verbatim slice).
+    marker = _LIST_MARKER.match(text, start)
+    if marker and marker.end() < spans[last][1]:
+        start = marker.end()
+    return start, spans[last][1]
 
 
 def _words(text: str, span: tuple[int, int]) -> int:

@@ -65,7 +65,10 @@ class AnswerEngine:
         retriever = self.served.retriever()
         query = retriever.encoder.encode([question])[0]
         hits = retriever.search_vector(question, query, self.settings.candidates, mode=mode)
-        return compose(question, query, hits, retriever.index, self.settings)
+        lexical = max(hits, key=lambda hit: hit.bm25, default=None)
+        coverage = retriever.index.term_coverage(question, lexical.row) if lexical else 0.0
+        return compose(question, query, hits, retriever.index, self.settings,
+                       lexical_best=lexical, coverage=coverage)
 
     def sources(self) -> list[SourceSummary]:
         index = self.served.retriever().index

@@ -86,6 +86,7 @@ def evaluate(engine: AnswerEngine, questions: list[Question], mode: Mode = "hybr
     """Every metric for one retrieval mode."""
     index = engine.served.retriever().index
     passages = {p.passage_id: p for p in index.passages}
+    engine.ask(questions[0].q, mode=mode)  # warm-up: load the model before timing anything
     factual = [q for q in questions if q.kind == "factual"]
     hits_at, reciprocal, cited_gold, balanced, refused_right, quotes, faithful = [], [], [], [], [], 0, 0
     latencies = []

@@ -246,6 +246,29 @@ class LoadedIndex:
         scores, rows = self._vectors.search(query_vector.reshape(1, -1).astype(np.float32), k)
         return [SearchHit(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
+    def term_coverage(self, query: str, row: int) -> float:
+        """Share of the query's terms, weighted by IDF, that occur in passage ``row``.
+
+        A term the corpus never uses counts as the rarest possible, so a question about
+        something absent ("sourdough") can never be covered.
+        """
+        terms = list(dict.fromkeys(bm25_tokens([query])[0]))
+        if not terms:
+            return 0.0
+        scores = self._bm25.scores
+        indptr, indices = scores["indptr"], scores["indices"]
+        total_passages = len(self.passages)
+        covered = total = 0.0
+        for term in terms:
+            column = self._bm25.vocab_dict.get(term)
+            postings = indices[indptr[column] : indptr[column + 1]] if column is not None else indices[:0]
+            frequency = len(postings)
+            idf = float(np.log(1 + (total_passages - frequency + 0.5) / (frequency + 0.5)))
+            total += idf
+            if frequency and np.any(postings == row):
+                covered += idf
+        return covered / total if total else 0.0
+
     def bm25_scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no query term is known)."""
         tokens = bm25_tokens([query])[0]

@@ -19,7 +19,9 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 from index.build import BuildReport, build_index  # noqa: E402
 from index.embed import Embedder, packaged_model_path  # noqa: E402
 from index.versions import IndexLocation  # noqa: E402
-from tests.helpers import CORPUS_DIR  # noqa: E402
+from bot.engine import AnswerEngine, ServedIndex  # noqa: E402
+from index.search import SearchSettings  # noqa: E402
+from tests.helpers import CORPUS_DIR, STANCE_LABELS  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -47,8 +49,14 @@ def embedder() -> Embedder:
 def built_index(tmp_path_factory, embedder) -> tuple[Path, BuildReport]:
     """The project's corpus, built once; copy it before changing anything."""
     root = tmp_path_factory.mktemp("index")
-    report = build_index(CORPUS_DIR, IndexLocation(root), embedder)
+    report = build_index(CORPUS_DIR, IndexLocation(root), embedder, stance_labels=STANCE_LABELS)
     return root, report
+
+
+@pytest.fixture(scope="session")
+def engine(built_index, embedder) -> AnswerEngine:
+    """The answer engine over the built index (read-only: do not rebuild its folder)."""
+    return AnswerEngine(ServedIndex(IndexLocation(built_index[0]), embedder, SearchSettings()))
 
 
 @pytest.fixture

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
-import unicodedata
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CORPUS_DIR = PROJECT_DIR / "corpus"
+STANCE_LABELS = CORPUS_DIR / "stance-labels.jsonl"
+EVAL_DIR = PROJECT_DIR / "tests" / "eval"
 PARLEY = Path(sys.executable).with_name("parley")
 
 
@@ -24,12 +24,3 @@ def run_parley(*args: str, env: dict[str, str] | None = None, **kwargs) -> subpr
         timeout=300,
         **kwargs,
     )
-
-
-def normalise(text: str) -> str:
-    """The matching normalisation of the evaluation (shared/eval/README.md)."""
-    text = unicodedata.normalize("NFKC", text)
-    text = re.sub("[\u2010\u2011\u2013\u2014]", "-", text)
-    text = re.sub("[\u2018\u2019]", "'", text)
-    text = re.sub("[\u201c\u201d]", '"', text)
-    return re.sub(r"\s+", " ", text).strip().lower()

@@ -4,7 +4,8 @@ import pytest
 
 from index.clean import clean_text
 from index.corpus import load_corpus
-from tests.helpers import CORPUS_DIR, PROJECT_DIR, normalise
+from bot.evaluation import normalise
+from tests.helpers import CORPUS_DIR, EVAL_DIR
 
 ARTICLE = [
     "Officials in Brussels met on Tuesday to discuss chip supply chains.",
@@ -105,7 +106,7 @@ def test_project_corpus_holds_no_site_chrome(cleaned_corpus, chrome):
 
 def test_project_corpus_keeps_every_gold_phrase_of_the_dev_set(cleaned_corpus):
     everything = normalise(" ".join(cleaned_corpus.values()))
-    questions = [json.loads(line) for line in (PROJECT_DIR / "tests/eval/dev.jsonl").open()]
+    questions = [json.loads(line) for line in (EVAL_DIR / "dev.jsonl").open()]
     phrases = [p for q in questions for key in ("gold", "race", "cooperation") for p in q.get(key, [])]
     assert phrases
     assert [p for p in phrases if normalise(p) not in everything] == []

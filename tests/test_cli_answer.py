@@ -1,0 +1,102 @@
+"""`parley search / ask / chat / eval` as scripts and adapters use them."""
+
+import json
+import subprocess
+
+import pytest
+
+from tests.helpers import EVAL_DIR, PARLEY, run_parley
+
+SEARCH_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "start", "end", "score", "stance"}
+ASK_KEYS = {"question", "answered", "text", "perspectives", "citations"}
+CITATION_KEYS = {"n", "passage_id", "doc_id", "title", "publisher", "url", "quote", "start", "end", "stance", "score"}
+STANCES = {"race", "cooperation", "neutral"}
+
+
+@pytest.fixture(scope="module")
+def index_env(built_index):
+    return {"PARLEY_INDEX_DIR": str(built_index[0])}
+
+
+def test_search_json_contract(index_env):
+    result = run_parley("search", "Who did Sanders bring together?", "-k", "3", "--json", env=index_env)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["question"] == "Who did Sanders bring together?"
+    assert [r["rank"] for r in payload["results"]] == [1, 2, 3]
+    for row in payload["results"]:
+        assert set(row) == SEARCH_KEYS and row["stance"] in STANCES
+    assert "brought together researchers" in payload["results"][0]["text"]
+
+
+def test_stdin_questions_give_one_json_line_each_in_order(index_env, built_index):
+    questions = ["What is coopetition?", "", "Who is Xue Lan?", "k above the passage count"]
+    result = run_parley("search", "-k", "1000", input="\n".join(questions) + "\n", env=index_env)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == questions
+    assert lines[1] == {"question": "", "error": "empty question"}
+    total = json.loads((built_index[1].index / "manifest.json").read_text())["passage_count"]
+    assert len(lines[0]["results"]) == total
+
+
+def test_ask_json_contract_from_stdin(index_env):
+    questions = ["Is open-weight AI from China a threat or an opportunity?", "How do I bake sourdough bread?"]
+    result = run_parley("ask", input="\n".join(questions) + "\n", env=index_env)
+    assert result.returncode == 0, result.stderr
+    contested, offtopic = (json.loads(line) for line in result.stdout.splitlines())
+    for answer in (contested, offtopic):
+        assert set(answer) == ASK_KEYS
+    assert contested["answered"] is True
+    assert {p["stance"] for p in contested["perspectives"]} >= {"race", "cooperation"}
+    for citation in contested["citations"]:
+        assert set(citation) == CITATION_KEYS and citation["stance"] in STANCES
+    assert (offtopic["answered"], offtopic["citations"], offtopic["perspectives"]) == (False, [], [])
+
+
+def test_ask_for_people_prints_the_plain_text(index_env):
+    result = run_parley("ask", "What did the 2023 open letter signed by many luminaries ask for?", env=index_env)
+    assert result.returncode == 0
+    assert "six month halt" in result.stdout and "Sources" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["ask", "search"])
+def test_empty_question_is_exit_2_with_one_line(command, index_env):
+    result = run_parley(command, "   ", env=index_env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "empty" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_index_is_one_line_saying_to_build(tmp_path):
+    result = run_parley("ask", "Is there an AI race?", "--index", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"parley: No index at {tmp_path / 'none'}. Run `parley index build` first."
+    ]
+
+
+def test_chat_without_a_terminal_answers_one_sample_question(index_env):
+    result = run_parley("chat", env=index_env, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert "you> " in result.stdout and "Sources" in result.stdout
+
+
+def test_eval_reports_every_metric_with_baselines_from_the_same_run(index_env):
+    result = run_parley("eval", str(EVAL_DIR / "dev.jsonl"), "--baselines", "--json", env=index_env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["questions"] == 17
+    assert [row["name"] for row in report["rows"]] == ["Parley (hybrid)", "BM25 only", "dense only"]
+    for row in report["rows"]:
+        assert 0 < row["p50_ms"] <= row["p95_ms"]
+        assert row["faithfulness"] == 1.0
+    assert 0 < report["stance_lodo_macro_f1"] <= 1
+
+
+def test_eval_of_a_malformed_question_file_names_the_line(tmp_path, index_env):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "kind": "factual", "q": "x", "gold": ["y"]}\nnot json\n')
+    result = run_parley("eval", str(bad), env=index_env)
+    assert result.returncode == 1
+    assert "line 2" in result.stderr and len(result.stderr.strip().splitlines()) == 1

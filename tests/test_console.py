@@ -1,0 +1,56 @@
+"""The local console channel, driven line by line as a person types."""
+
+import io
+
+import pytest
+
+from bot.console import Console
+from bot.engine import AnswerEngine, ServedIndex
+from bot.reindex import ReindexJob, Reindexer
+from index.build import ChunkSettings
+from index.search import SearchSettings
+from tests.helpers import STANCE_LABELS
+
+
+@pytest.fixture
+def console(index_copy, corpus_copy, embedder):
+    engine = AnswerEngine(ServedIndex(index_copy, embedder, SearchSettings()))
+    reindexer = Reindexer(engine.served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
+    output = io.StringIO()
+    return Console(engine, reindexer, output), output, corpus_copy
+
+
+def test_questions_and_ask_command_are_answered(console):
+    chat, output, _ = console
+    assert chat.handle("What did the 2023 open letter signed by many luminaries ask for?")
+    assert chat.handle("/ask Who is Xue Lan?")
+    text = output.getvalue()
+    assert "six month halt" in text and "Tsinghua University professor Xue Lan" in text
+
+
+def test_sources_help_unknown_and_quit(console):
+    chat, output, _ = console
+    chat.handle("/sources")
+    chat.handle("/help")
+    chat.handle("/nonsense")
+    assert chat.handle("/quit") is False
+    text = output.getvalue()
+    assert "The corpus holds 5 documents" in text and "Axios" in text
+    assert "/reindex" in text
+    assert "Unknown command /nonsense" in text
+
+
+def test_reindex_swaps_in_new_documents_while_answering(console):
+    chat, output, corpus = console
+    (corpus / "new-brief.txt").write_text(
+        "---\ntitle: A brief on lunar research stations\npublisher: Example Wire\n---\n"
+        "Engineers proposed a lunar research station powered by a small fission reactor. "
+        "The design would let crews stay through the long lunar night without solar power.\n"
+    )
+    chat.handle("/reindex")
+    chat.handle("What is competitive coexistence?")  # answered while the build runs
+    chat.wait_for_reindex()
+    chat.handle("How would a lunar research station get power through the night?")
+    text = output.getvalue()
+    assert "Re-indexed 6 documents" in text
+    assert "fission reactor" in text
