@@ -114,6 +114,19 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--index", type=Path, metavar="DIR", help="index folder")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(run=_eval)
+
+    discord_command = commands.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
+    discord_command.add_argument("--invite-url", action="store_true",
+                                 help="print the URL that adds the bot to a server, then exit")
+    discord_command.add_argument("--index", type=Path, metavar="DIR", help="index folder")
+    discord_command.set_defaults(run=_discord)
+
+    feedback = commands.add_parser("feedback", help="votes left on answers")
+    feedback_commands = feedback.add_subparsers(title="feedback commands", metavar="ACTION")
+    feedback.set_defaults(run=lambda args, settings: (feedback.print_help(), 2)[1])
+    export = feedback_commands.add_parser("export", help="write every vote as JSON Lines")
+    export.add_argument("--output", type=Path, metavar="FILE", help="file to write (default: stdout)")
+    export.set_defaults(run=_feedback_export)
     return parser
 
 
@@ -195,17 +208,22 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.console import SAMPLE_QUESTION, Console, run_interactive
+def _reindexer(settings: Settings, engine, embedder):
     from bot.reindex import ReindexJob, Reindexer
     from index.build import ChunkSettings
+
+    job = ReindexJob(settings.corpus_dir, ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
+                     settings.stance_labels)
+    return Reindexer(engine.served, embedder, job)
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import SAMPLE_QUESTION, Console, run_interactive
 
     embedder = _embedder(settings)
     engine = _engine(settings, embedder)
     engine.served.retriever()  # fail now, with a clear line, if there is no index
-    job = ReindexJob(settings.corpus_dir, ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
-                     settings.stance_labels)
-    console = Console(engine, Reindexer(engine.served, embedder, job), sys.stdout)
+    console = Console(engine, _reindexer(settings, engine, embedder), sys.stdout)
     if not sys.stdin.isatty():
         console.say(f"(stdin is not a terminal: answering one sample question)\nyou> {SAMPLE_QUESTION}")
         console.handle(SAMPLE_QUESTION)
@@ -237,6 +255,54 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             per_class = ", ".join(f"{k} {v:.3f}" for k, v in stance.per_class_f1.items())
             print(f"Stance macro-F1, leave-one-document-out over {stance.passages} labelled passages "
                   f"of {stance.documents} documents: {stance.macro_f1:.3f} ({per_class})")
+    return 0
+
+
+def _discord(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.discord_token is None:
+        raise UsageError("DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
+                         "(README, section Discord).")
+    from bot.discord_adapter import DiscordConfig, ParleyBot, configure_endpoints, invite_url
+    from bot.feedback import FeedbackStore
+
+    token = settings.discord_token.get_secret_value()
+    if args.invite_url:
+        print(invite_url(token))
+        return 0
+    configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    embedder = _embedder(settings)
+    engine = _engine(settings, embedder)
+    try:
+        engine.served.retriever()  # load model and index before going online
+    except ParleyError as error:  # still start: users get a visible "index missing" answer
+        log.warning("starting without an index: %s", error)
+    bot = ParleyBot(
+        engine=engine,
+        reindexer=_reindexer(settings, engine, embedder),
+        feedback=FeedbackStore(settings.feedback_db),
+        config=DiscordConfig(
+            guild_ids=tuple(settings.discord_guild_ids),
+            admin_roles=tuple(settings.discord_admin_roles),
+            cooldown_seconds=settings.cooldown_seconds,
+            answer_workers=settings.answer_workers,
+        ),
+    )
+    bot.run(token, log_handler=None)
+    return 0
+
+
+def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from bot.feedback import FeedbackStore
+
+    store = FeedbackStore(settings.feedback_db)
+    lines = [json.dumps(asdict(vote), ensure_ascii=False) + "\n" for vote in store.votes()]
+    if args.output:
+        args.output.write_text("".join(lines), encoding="utf-8")
+        print(f"Wrote {len(lines)} votes to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write("".join(lines))
     return 0
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import PositiveInt, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -23,7 +24,7 @@ from index.errors import ParleyError
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "parley.toml"
 ENV_PREFIX = "PARLEY_"
-_PATH_SETTINGS = ("corpus_dir", "index_dir", "model_path", "stance_labels")
+_PATH_SETTINGS = ("corpus_dir", "index_dir", "model_path", "stance_labels", "feedback_db")
 
 
 class SettingsError(ParleyError):
@@ -43,8 +44,26 @@ class Settings(BaseSettings):
     chunk_min_words: PositiveInt
     chunk_max_words: PositiveInt
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+    feedback_db: Path
+    cooldown_seconds: float = Field(ge=0)
+    answer_workers: PositiveInt
 
-    @field_validator("model_path", "stance_labels", mode="before")
+    # Discord. The token is read as DISCORD_TOKEN (or PARLEY_DISCORD_TOKEN) and never shown.
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "PARLEY_DISCORD_TOKEN", "discord_token"))
+    discord_api_base: str
+    discord_gateway_url: str
+    discord_guild_ids: Annotated[list[int], NoDecode] = []
+    discord_admin_roles: Annotated[list[str], NoDecode] = []
+
+    @field_validator("discord_guild_ids", "discord_admin_roles", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("model_path", "stance_labels", "discord_token", mode="before")
     @classmethod
     def _empty_means_packaged(cls, value: Any) -> Any:
         return None if value in ("", None) else value

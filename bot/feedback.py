@@ -1,0 +1,109 @@
+"""Votes on answers, in one embedded SQLite database shared by every adapter.
+
+An answer is recorded when it is sent (its id goes into the buttons' custom ids, so a vote
+still lands after a restart); a vote records who, when, on which question and passages.
+WAL mode lets several bot processes on one volume write safely. Every statement is
+parameterised: nothing from a message is ever spliced into SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+Vote = Literal["up", "down", "wrong_framing"]
+VOTES: tuple[Vote, ...] = ("up", "down", "wrong_framing")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    answer_id   TEXT PRIMARY KEY,
+    platform    TEXT NOT NULL,
+    question    TEXT NOT NULL,
+    passage_ids TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS votes (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    answer_id   TEXT NOT NULL REFERENCES answers(answer_id),
+    platform    TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    vote        TEXT NOT NULL CHECK (vote IN ('up', 'down', 'wrong_framing')),
+    passage_id  TEXT,
+    created_at  TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class VoteRecord:
+    platform: str
+    user_id: str
+    created_at: str
+    question: str
+    passage_ids: list[str]
+    vote: str
+    passage_id: str | None  # the citation a "wrong framing?" vote is about, if any
+
+
+class FeedbackStore:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def record_answer(self, platform: str, question: str, passage_ids: list[str]) -> str:
+        """Remember a sent answer; returns the id its vote buttons carry."""
+        answer_id = secrets.token_hex(6)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO answers (answer_id, platform, question, passage_ids, created_at) VALUES (?, ?, ?, ?, ?)",
+                (answer_id, platform, question, json.dumps(passage_ids), _now()),
+            )
+        return answer_id
+
+    def record_vote(self, answer_id: str, platform: str, user_id: str, vote: Vote,
+                    citation: int | None = None) -> bool:
+        """Store a vote (``citation``: the number of the quote a "wrong framing?" vote is
+        about); ``False`` when the answer is unknown (e.g. purged)."""
+        if vote not in VOTES:
+            raise ValueError(f"unknown vote {vote!r}")
+        with self._lock:
+            row = self._db.execute("SELECT passage_ids FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
+            if not row:
+                return False
+            cited = json.loads(row[0])
+            passage_id = cited[citation - 1] if citation and 0 < citation <= len(cited) else None
+            self._db.execute(
+                "INSERT INTO votes (answer_id, platform, user_id, vote, passage_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (answer_id, platform, user_id, vote, passage_id, _now()),
+            )
+        return True
+
+    def votes(self) -> Iterator[VoteRecord]:
+        """Every vote with its question and cited passages, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT v.platform, v.user_id, v.created_at, a.question, a.passage_ids, v.vote, v.passage_id "
+                "FROM votes v JOIN answers a ON a.answer_id = v.answer_id ORDER BY v.id"
+            ).fetchall()
+        for platform, user_id, created_at, question, passage_ids, vote, passage_id in rows:
+            yield VoteRecord(platform, user_id, created_at, question, json.loads(passage_ids), vote, passage_id)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

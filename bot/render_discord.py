@@ -1,0 +1,141 @@
+"""Render answers as Discord messages (embed JSON), within every Discord limit.
+
+Pure functions: the adapter only sends what these return. A quote line or a source line
+is never cut; lines are packed into fields, fields into embeds, embeds into messages, and
+what does not fit starts the next message. Corpus text is Markdown-escaped, so a quote
+cannot format (or break) the message; pings are stopped by the adapter's
+``AllowedMentions.none()``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.answer import Answer, Citation, SourceSummary
+from bot.render_text import HEADINGS
+
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELDS_PER_EMBED = 25
+EMBED_TOTAL_LIMIT = 6000
+FOOTER = "Parley · every quote is verbatim from the corpus · /sources lists it"
+COLOUR = 0x5865F2
+
+_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
+
+
+@dataclass
+class DiscordMessage:
+    """One message to send: ``content`` and embed dicts (Discord's JSON shape)."""
+
+    content: str | None = None
+    embeds: list[dict] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    """Markdown-escape text from the corpus or a user; line breaks become spaces."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
+
+
+def render_answer(answer: Answer) -> list[DiscordMessage]:
+    """An answer as one or more messages; a refusal as one short, kind message."""
+    if not answer.answered:
+        return [DiscordMessage(content=_fit(
+            "I couldn't find anything in the corpus that answers that. It covers the debate "
+            "over whether the US and China are in an AI race or should cooperate on AI safety; "
+            "try asking about that, or use /sources to see every document.", CONTENT_LIMIT))]
+    sections: list[tuple[str, list[str]]] = []
+    by_number = {c.n: c for c in answer.citations}
+    for perspective in answer.perspectives:
+        lines = [_quote_line(by_number[n]) for n in perspective.citations]
+        sections.append((HEADINGS[perspective.stance], lines))
+    sections.append(("Sources", [_source_line(c) for c in answer.citations]))
+    return _pack(title=_fit(escape(answer.question), TITLE_LIMIT), description=escape(answer.summary),
+                 sections=sections)
+
+
+def render_sources(sources: list[SourceSummary]) -> list[DiscordMessage]:
+    lines = []
+    for source in sources:
+        title = escape(source.title)
+        name = f"[{title}]({source.url})" if source.url else f"**{title}**"
+        details = " · ".join(escape(x) for x in (source.publisher, source.date) if x)
+        tally = (f"{source.passages} passages: {source.stances['race']} race, "
+                 f"{source.stances['cooperation']} cooperation, {source.stances['neutral']} neutral")
+        lines.append(f"{name} — {details}\n{tally}")
+    return _pack(title="Sources in the corpus", description=f"{len(sources)} documents.",
+                 sections=[("Documents", lines)])
+
+
+def _quote_line(citation: Citation) -> str:
+    number = f"[\\[{citation.n}\\]]({citation.url})" if citation.url else f"\\[{citation.n}\\]"
+    return f"“{escape(citation.quote)}” {number}"
+
+
+def _source_line(citation: Citation) -> str:
+    title = escape(citation.title)
+    title = f"[{title}]({citation.url})" if citation.url else title
+    return f"\\[{citation.n}\\] {title} — {escape(citation.publisher)}"
+
+
+def _pack(*, title: str, description: str, sections: list[tuple[str, list[str]]]) -> list[DiscordMessage]:
+    """Lines into fields (<=1024), fields into one embed per message (<=25, <=6000)."""
+    messages: list[DiscordMessage] = []
+    embed = _new_embed(title, description)
+
+    def flush() -> None:
+        nonlocal embed
+        if embed["fields"] or embed.get("description"):
+            messages.append(DiscordMessage(embeds=[embed]))
+        embed = _new_embed(_fit(f"{title} (continued)", TITLE_LIMIT), None)
+
+    for name, lines in sections:
+        value = ""
+        part = 0
+        for line in lines:
+            if len(line) > FIELD_VALUE_LIMIT:  # a single very long quote: its own embed body
+                if value:
+                    _add_field(embed, name, part, value, flush)
+                    part, value = part + 1, ""
+                flush()
+                embed["description"] = _fit(line, DESCRIPTION_LIMIT)
+                flush()
+                continue
+            candidate = f"{value}\n{line}" if value else line
+            if len(candidate) > FIELD_VALUE_LIMIT:
+                _add_field(embed, name, part, value, flush)
+                part, candidate = part + 1, line
+            value = candidate
+        if value:
+            _add_field(embed, name, part, value, flush)
+    flush()
+    return messages
+
+
+def _add_field(embed: dict, name: str, part: int, value: str, flush) -> None:
+    field_name = _fit(name if part == 0 else f"{name} (continued)", FIELD_NAME_LIMIT)
+    if len(embed["fields"]) >= FIELDS_PER_EMBED or _size(embed) + len(field_name) + len(value) > EMBED_TOTAL_LIMIT:
+        flush()
+    embed["fields"].append({"name": field_name, "value": value, "inline": False})
+
+
+def _new_embed(title: str, description: str | None) -> dict:
+    embed: dict = {"title": title, "color": COLOUR, "fields": [], "footer": {"text": FOOTER}}
+    if description:
+        embed["description"] = _fit(description, DESCRIPTION_LIMIT)
+    return embed
+
+
+def _size(embed: dict) -> int:
+    return (len(embed.get("title", "")) + len(embed.get("description", "") or "")
+            + len(embed["footer"]["text"])
+            + sum(len(f["name"]) + len(f["value"]) for f in embed["fields"]))
+
+
+def _fit(text: str, limit: int) -> str:
+    """Shorten text that is ours or the user's (never a quote) to ``limit``."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
