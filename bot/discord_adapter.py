@@ -223,7 +223,7 @@ class ParleyCog(commands.Cog):
         member = interaction.user
         if not isinstance(member, discord.Member):
             return False  # in DMs nobody administers a server
-        if member.guild_permissions.manage_guild:
+        if interaction.permissions.manage_guild:  # resolved by Discord for this member
             return True
         allowed = set(self.bot.config.admin_roles)
         return any(role.name in allowed or str(role.id) in allowed for role in member.roles)

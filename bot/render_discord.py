@@ -93,13 +93,19 @@ def _pack(*, title: str, description: str, sections: list[tuple[str, list[str]]]
             messages.append(DiscordMessage(embeds=[embed]))
         embed = _new_embed(_fit(f"{title} (continued)", TITLE_LIMIT), None)
 
+    def add_field(name: str, part: int, value: str) -> None:
+        field_name = _fit(name if part == 0 else f"{name} (continued)", FIELD_NAME_LIMIT)
+        if len(embed["fields"]) >= FIELDS_PER_EMBED or _size(embed) + len(field_name) + len(value) > EMBED_TOTAL_LIMIT:
+            flush()
+        embed["fields"].append({"name": field_name, "value": value, "inline": False})
+
     for name, lines in sections:
         value = ""
         part = 0
         for line in lines:
             if len(line) > FIELD_VALUE_LIMIT:  # a single very long quote: its own embed body
                 if value:
-                    _add_field(embed, name, part, value, flush)
+                    add_field(name, part, value)
                     part, value = part + 1, ""
                 flush()
                 embed["description"] = _fit(line, DESCRIPTION_LIMIT)
@@ -107,20 +113,13 @@ def _pack(*, title: str, description: str, sections: list[tuple[str, list[str]]]
                 continue
             candidate = f"{value}\n{line}" if value else line
             if len(candidate) > FIELD_VALUE_LIMIT:
-                _add_field(embed, name, part, value, flush)
+                add_field(name, part, value)
                 part, candidate = part + 1, line
             value = candidate
         if value:
-            _add_field(embed, name, part, value, flush)
+            add_field(name, part, value)
     flush()
     return messages
-
-
-def _add_field(embed: dict, name: str, part: int, value: str, flush) -> None:
-    field_name = _fit(name if part == 0 else f"{name} (continued)", FIELD_NAME_LIMIT)
-    if len(embed["fields"]) >= FIELDS_PER_EMBED or _size(embed) + len(field_name) + len(value) > EMBED_TOTAL_LIMIT:
-        flush()
-    embed["fields"].append({"name": field_name, "value": value, "inline": False})
 
 
 def _new_embed(title: str, description: str | None) -> dict:

@@ -41,6 +41,7 @@ class FakeDiscord:
     requests: list[Request] = field(default_factory=list)
     interactions: dict[str, float] = field(default_factory=dict)  # token -> dispatched at
     interaction_ids: dict[str, tuple[str, int]] = field(default_factory=dict)  # token -> (id, type)
+    threads: list[str] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(950000000000000001))
     _ws: web.WebSocketResponse | None = None
     _sequence: int = 0
@@ -76,12 +77,14 @@ class FakeDiscord:
         await self._interaction(2, token, data, user_id, permissions, roles or [])
         return token
 
-    async def click(self, custom_id: str, *, user_id: int = 1001, values: list[str] | None = None) -> str:
+    async def click(self, custom_id: str, components: list[dict], *, user_id: int = 1001,
+                    values: list[str] | None = None) -> str:
+        """A user clicks a component of a message that carries ``components`` (as sent)."""
         token = f"token-{self.new_id()}"
         data = {"custom_id": custom_id, "component_type": 3 if values else 2}
         if values:
             data["values"] = values
-        message = self.message_json(CHANNEL_ID, {"content": "answer"}, author=self.user(BOT_ID, bot=True))
+        message = self.message_json(CHANNEL_ID, {"content": "", "components": components})
         await self._interaction(3, token, data, user_id, PLAIN_PERMISSIONS, [], message=message)
         return token
 
@@ -224,6 +227,7 @@ class FakeDiscord:
             return _json(self.message_json(CHANNEL_ID, body))
         if method == "POST" and path.endswith("/threads"):
             thread_id = self.new_id()
+            self.threads.append(thread_id)
             thread = {"id": thread_id, "type": 11, "guild_id": str(GUILD_ID), "parent_id": path.split("/")[2],
                       "owner_id": str(BOT_ID), "name": body["name"], "message_count": 0, "member_count": 1,
                       "rate_limit_per_user": 0, "flags": 0, "last_message_id": None,

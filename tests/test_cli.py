@@ -83,3 +83,24 @@ def test_bad_corpus_file_is_named_and_the_rest_indexed(index_copy, corpus_copy):
     assert result.returncode == 0
     assert "broken.txt" in result.stderr and "UTF-8" in result.stderr
     assert json.loads(result.stdout)["documents"] == 5
+
+
+def test_discord_without_a_token_says_what_to_set_and_exits_2():
+    env = {"DISCORD_TOKEN": "", "PARLEY_DISCORD_TOKEN": ""}
+    result = run_parley("discord", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "parley: DISCORD_TOKEN is not set: put the bot token in the environment or in .env (README, section Discord)."
+    ]
+
+
+def test_invite_url_has_the_bot_scopes_and_needed_permissions():
+    import base64
+
+    token = base64.b64encode(b"123456789012345678").decode().rstrip("=") + ".abc.def"
+    result = run_parley("discord", "--invite-url", env={"DISCORD_TOKEN": token})
+    assert result.returncode == 0
+    url = result.stdout.strip()
+    assert "client_id=123456789012345678" in url and "scope=bot+applications.commands" in url
+    assert "permissions=309237730304" in url  # view, send, send in threads, create threads, embed links, history
+    assert token not in result.stdout + result.stderr

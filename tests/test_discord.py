@@ -81,3 +81,182 @@ def test_ask_defers_then_follows_up_with_cited_quotes(engine, feedback):
             return callback.at - fake.interactions[token]
 
     assert run(scenario()) < 3.0
+
+
+def test_a_private_ask_is_ephemeral(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            token = await fake.slash("ask", {"question": "Who is Xue Lan?", "private": True})
+            callback = (await fake.wait_for("POST", f"/{token}/callback"))[0]
+            follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+            assert callback.body["data"]["flags"] & EPHEMERAL
+            assert follow.body["flags"] & EPHEMERAL
+
+    run(scenario())
+
+
+def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            message_id = await fake.post_message(f"<@{BOT_ID}> What is coopetition?", mentions_bot=True)
+            thread = (await fake.wait_for("POST", f"/channels/{CHANNEL_ID}/messages/{message_id}/threads"))[0]
+            assert thread.body["name"] == "What is coopetition?"
+            thread_id = fake.threads[0]
+            first = (await fake.wait_for("POST", f"/channels/{thread_id}/messages"))[0]
+            assert "coopetition" in str(first.body["embeds"]).lower()
+            assert first.body["allowed_mentions"] == {"parse": []}
+            await fake.post_message("And who is Xue Lan?", channel_id=int(thread_id))
+            replies = await fake.wait_for("POST", f"/channels/{thread_id}/messages", count=2)
+            assert "Xue Lan" in str(replies[-1].body["embeds"])
+            assert len(fake.sent("POST", "/threads")) == 1  # the follow-up stayed in the thread
+
+    run(scenario())
+
+
+def test_reindex_is_refused_for_a_plain_member_and_runs_for_admins_while_asks_continue(
+        engine, feedback, index_copy, corpus_copy, embedder):
+    from bot.engine import AnswerEngine, ServedIndex
+    from index.search import SearchSettings
+
+    served = ServedIndex(index_copy, embedder, SearchSettings())
+    local_engine = AnswerEngine(served)
+    reindexer = Reindexer(served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
+    (corpus_copy / "extra.txt").write_text(
+        "---\ntitle: A note on lunar stations\n---\nEngineers proposed a lunar research station powered by "
+        "a small fission reactor, so crews could stay through the long lunar night.\n")
+
+    async def scenario():
+        async with running_bot(local_engine, feedback, reindexer=reindexer, admin_roles=("Parley admins",)) as (fake, bot):
+            refused = await fake.slash("reindex")
+            callback = (await fake.wait_for("POST", f"/{refused}/callback"))[0]
+            assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
+            assert "Manage Server" in callback.body["data"]["content"]
+
+            by_role = await fake.slash("reindex", user_id=2002, roles=[ADMIN_ROLE_ID])
+            ask = await fake.slash("ask", {"question": "What is competitive coexistence?"}, user_id=3003)
+            answered = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{ask}"))[0]
+            assert "coexistence" in str(answered.body["embeds"]).lower()
+            report = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{by_role}", timeout=90))[0]
+            assert "Re-indexed 6 documents" in report.body["content"]
+
+            after = await fake.slash("ask", {"question": "How would a lunar station get power at night?"}, user_id=4004)
+            new_answer = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{after}"))[0]
+            assert "fission reactor" in str(new_answer.body["embeds"])
+
+            by_permission = await fake.slash("reindex", user_id=5005, permissions=ADMINISTER)
+            report = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{by_permission}", timeout=60))[0]
+            assert "up to date" in report.body["content"]
+
+    run(scenario())
+
+
+def test_pings_in_a_question_or_quote_reach_no_one(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            token = await fake.slash("ask", {"question": "@everyone @here <@&123> is China an adversary?"})
+            follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+            assert follow.body["allowed_mentions"] == {"parse": []}
+            for request in fake.requests:
+                if request.method == "POST" and request.body and "allowed_mentions" in (request.body.get("data") or request.body):
+                    assert (request.body.get("data") or request.body)["allowed_mentions"] == {"parse": []}
+
+    run(scenario())
+
+
+def test_votes_from_buttons_land_in_sqlite(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            token = await fake.slash("ask", {"question": "Is open-weight AI from China a threat or an opportunity?"}, user_id=7007)
+            follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+            custom_ids = [c["custom_id"] for row in follow.body["components"] for c in row["components"]]
+            up = next(c for c in custom_ids if c.startswith("parley:up:"))
+            framing = next(c for c in custom_ids if c.startswith("parley:framing:"))
+            components = follow.body["components"]
+            vote = await fake.click(up, components, user_id=7007)
+            thanks = (await fake.wait_for("POST", f"/{vote}/callback"))[0]
+            assert thanks.body["data"]["flags"] & EPHEMERAL
+            second = await fake.click(framing, components, user_id=8008, values=["2"])
+            await fake.wait_for("POST", f"/{second}/callback")
+            return follow
+
+    follow = run(scenario())
+    votes = list(feedback.votes())
+    assert [(v.user_id, v.vote) for v in votes] == [("7007", "up"), ("8008", "wrong_framing")]
+    assert votes[0].question == "Is open-weight AI from China a threat or an opportunity?"
+    assert len(votes[0].passage_ids) >= 2 and votes[1].passage_id == votes[0].passage_ids[1]
+
+
+def test_a_missing_index_gives_a_visible_message(feedback, embedder, tmp_path):
+    from bot.engine import AnswerEngine, ServedIndex
+    from index.search import SearchSettings
+    from index.versions import IndexLocation
+
+    engine = AnswerEngine(ServedIndex(IndexLocation(tmp_path / "no-index"), embedder, SearchSettings()))
+
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            token = await fake.slash("ask", {"question": "Is there an AI race?"})
+            reply = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+            assert "index is missing" in reply.body["content"]
+            assert reply.body["flags"] & EPHEMERAL
+
+    run(scenario())
+
+
+def test_cooldown_tells_the_user_how_long_to_wait(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback, cooldown_seconds=60) as (fake, bot):
+            first = await fake.slash("ask", {"question": "Who is Xue Lan?"}, user_id=9009)
+            await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{first}")
+            second = await fake.slash("ask", {"question": "Who is Xue Lan?"}, user_id=9009)
+            reply = (await fake.wait_for("POST", f"/{second}/callback"))[0]
+            assert reply.body["type"] == 4 and "Please wait" in reply.body["data"]["content"]
+
+    run(scenario())
+
+
+def test_defer_latency_over_twenty_asks_stays_far_inside_three_seconds(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            tokens = []
+            for n in range(20):
+                tokens.append(await fake.slash("ask", {"question": "What is competitive coexistence?"}, user_id=10000 + n))
+            latencies = []
+            for token in tokens:
+                callback = (await fake.wait_for("POST", f"/{token}/callback"))[0]
+                await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}", timeout=60)
+                latencies.append(callback.at - fake.interactions[token])
+            return latencies
+
+    latencies = run(scenario())
+    assert max(latencies) < 3.0  # the fake would have answered 10062 past it
+    assert statistics.median(latencies) < 1.0
+
+
+def test_a_very_long_answer_is_split_within_every_limit(engine, feedback):
+    from dataclasses import replace
+
+    from bot.compose import AnswerSettings
+    from bot.engine import AnswerEngine
+
+    wordy = AnswerEngine(engine.served, replace(AnswerSettings(), candidates=40, top_passages=12,
+                                                per_framing=12, max_citations=25, framing_margin=2.0,
+                                                relevance_margin=2.0, max_quote_words=200))
+    question = "Is the US-China AI contest a race to win or a reason to cooperate?"
+    answer = wordy.ask(question)
+    assert len(answer.citations) >= 15
+
+    async def scenario():
+        async with running_bot(wordy, feedback) as (fake, bot):
+            token = await fake.slash("ask", {"question": question})
+            return await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}", count=2)
+
+    sent = run(scenario())
+    fields = [f for request in sent for embed in request.body["embeds"] for f in embed["fields"]]
+    shown = " ".join(f["value"] for f in fields)
+    from bot.render_discord import escape
+    for citation in answer.citations:  # every quote whole, in one field
+        assert any(escape(citation.quote) in f["value"] for f in fields), citation.n
+    assert sent[1].body["embeds"][0]["title"].endswith("(continued)")
+    assert "Sources" in shown or any(f["name"].startswith("Sources") for f in fields)
+    assert all(request.body["allowed_mentions"] == {"parse": []} for request in sent)

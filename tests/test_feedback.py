@@ -1,0 +1,43 @@
+"""The feedback store and its export, on a real SQLite file."""
+
+import json
+import sqlite3
+
+from bot.feedback import FeedbackStore
+from tests.helpers import run_parley
+
+
+def test_votes_are_stored_with_question_passages_and_user(tmp_path):
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    answer_id = store.record_answer("slack", "Is there a race?", ["p1", "p2", "p3"])
+    assert store.record_vote(answer_id, "slack", "U1", "down")
+    assert store.record_vote(answer_id, "slack", "U2", "wrong_framing", citation=3)
+    assert not store.record_vote("000000000000", "slack", "U3", "up")
+    votes = list(store.votes())
+    assert [(v.user_id, v.vote, v.passage_id) for v in votes] == [("U1", "down", None), ("U2", "wrong_framing", "p3")]
+    assert votes[0].question == "Is there a race?" and votes[0].passage_ids == ["p1", "p2", "p3"]
+    store.close()
+
+
+def test_sql_in_a_question_is_stored_as_text(tmp_path):
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    evil = "x'); DROP TABLE votes; --"
+    answer_id = store.record_answer("discord", evil, [])
+    store.record_vote(answer_id, "discord", evil, "up")
+    assert [v.question for v in store.votes()] == [evil]
+    store.close()
+    tables = sqlite3.connect(tmp_path / "f.sqlite3").execute("SELECT name FROM sqlite_master").fetchall()
+    assert ("votes",) in tables
+
+
+def test_export_writes_json_lines(tmp_path):
+    db = tmp_path / "f.sqlite3"
+    store = FeedbackStore(db)
+    answer_id = store.record_answer("discord", "Q?", ["p1"])
+    store.record_vote(answer_id, "discord", "42", "up")
+    store.close()
+    result = run_parley("feedback", "export", env={"PARLEY_FEEDBACK_DB": str(db)})
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows == [{"platform": "discord", "user_id": "42", "created_at": rows[0]["created_at"],
+                     "question": "Q?", "passage_ids": ["p1"], "vote": "up", "passage_id": None}]

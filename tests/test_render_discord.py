@@ -1,0 +1,71 @@
+"""Discord rendering is pure: check it over many real answers against Discord's limits."""
+
+from dataclasses import replace
+
+import pytest
+
+from bot.answer import Answer, Citation, Perspective
+from bot.compose import AnswerSettings
+from bot.engine import AnswerEngine
+from bot.evaluation import load_questions
+from bot.render_discord import escape, render_answer, render_sources
+from tests.fake_discord import _check
+from tests.helpers import EVAL_DIR
+
+
+def citation(n: int, quote: str, stance: str = "race") -> Citation:
+    return Citation(n=n, passage_id=f"p{n}", doc_id="d", title=f"Title {n}", publisher="Pub",
+                    url="https://example.org/a", quote=quote, start=0, end=len(quote), stance=stance, score=1.0)
+
+
+@pytest.fixture(scope="module")
+def answers(engine):
+    wordy = AnswerEngine(engine.served, replace(AnswerSettings(), per_framing=8, max_citations=20, max_quote_words=150))
+    questions = load_questions(EVAL_DIR / "heldout.jsonl")
+    return [engine.ask(q.q) for q in questions] + [wordy.ask(q.q) for q in questions]
+
+
+def test_every_rendered_message_is_within_discord_limits(answers):
+    for answer in answers:
+        for message in render_answer(answer):
+            assert _check({"content": message.content, "embeds": message.embeds}) == []
+
+
+def test_every_quote_appears_whole_in_one_field(answers):
+    for answer in answers:
+        values = [f["value"] for m in render_answer(answer) for e in m.embeds for f in e["fields"]]
+        descriptions = [e.get("description", "") for m in render_answer(answer) for e in m.embeds]
+        for c in answer.citations:
+            assert any(escape(c.quote) in v for v in values + descriptions)
+
+
+def test_a_quote_longer_than_a_field_gets_its_own_embed_body():
+    long_quote = "word " * 400
+    answer = Answer("q", True, "", [Perspective("race", [1, 2])],
+                    [citation(1, long_quote.strip()), citation(2, "Short one.")], "1 passage frames this as a race.")
+    messages = render_answer(answer)
+    for message in messages:
+        assert _check({"content": message.content, "embeds": message.embeds}) == []
+    assert any(long_quote.strip()[:100] in e.get("description", "") for m in messages for e in m.embeds)
+
+
+def test_markdown_and_mentions_in_corpus_text_cannot_format_or_ping():
+    answer = Answer("**bold** @everyone", True, "", [Perspective("cooperation", [1])],
+                    [citation(1, "See [this](https://evil.example) and `code` @here <@&1>", "cooperation")], "x")
+    embed = render_answer(answer)[0].embeds[0]
+    value = embed["fields"][0]["value"]
+    assert "\\[this\\]\\(https://evil.example\\)" in value and "\\`code\\`" in value
+    assert embed["title"].startswith("\\*\\*bold\\*\\*")
+
+
+def test_a_refusal_is_one_short_kind_message_pointing_to_sources():
+    messages = render_answer(Answer("q", False, "", [], [], "Nothing"))
+    assert len(messages) == 1 and messages[0].embeds == []
+    assert "/sources" in messages[0].content and len(messages[0].content) < 400
+
+
+def test_sources_list_every_document(engine):
+    messages = render_sources(engine.sources())
+    text = " ".join(f["value"] for m in messages for e in m.embeds for f in e["fields"])
+    for source in engine.sources():
+        assert escape(source.title) in text
