@@ -260,3 +260,64 @@ def test_a_very_long_answer_is_split_within_every_limit(engine, feedback):
     assert sent[1].body["embeds"][0]["title"].endswith("(continued)")
     assert "Sources" in shown or any(f["name"].startswith("Sources") for f in fields)
     assert all(request.body["allowed_mentions"] == {"parse": []} for request in sent)
+
+
+def test_commands_sync_to_configured_servers_and_sources_lists_documents(engine, feedback):
+    from tests.fake_discord import GUILD_ID
+
+    async def scenario():
+        async with running_bot(engine, feedback, guild_ids=(GUILD_ID,)) as (fake, bot):
+            synced = await fake.wait_for("PUT", f"/guilds/{GUILD_ID}/commands")
+            assert {c["name"] for c in synced[0].body} == {"ask", "sources", "reindex"}
+            token = await fake.slash("sources")
+            reply = (await fake.wait_for("POST", f"/{token}/callback"))[0]
+            listed = str(reply.body["data"]["embeds"])
+            assert "Sanders splits with Washington" in listed and "passages" in listed
+
+    run(scenario())
+
+
+def test_a_vote_still_lands_after_the_bot_restarts(engine, feedback):
+    async def first_run():
+        async with running_bot(engine, feedback) as (fake, bot):
+            token = await fake.slash("ask", {"question": "Who is Xue Lan?"})
+            return (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0].body["components"]
+
+    async def second_run(components):
+        async with running_bot(engine, feedback) as (fake, bot):
+            down = next(c["custom_id"] for row in components for c in row["components"]
+                        if c.get("custom_id", "").startswith("parley:down:"))
+            token = await fake.click(down, components, user_id=4242)
+            await fake.wait_for("POST", f"/{token}/callback")
+
+    run(second_run(run(first_run())))
+    assert [(v.user_id, v.vote) for v in feedback.votes()] == [("4242", "down")]
+
+
+class _BrokenEncoder:
+    """Stands in for a model that fails mid-answer (the only double in these tests)."""
+
+    def encode(self, texts):
+        raise RuntimeError("encoder exploded")
+
+
+def test_an_unexpected_error_is_an_apology_for_the_user_and_a_trace_in_the_log(feedback, built_index, caplog):
+    import logging
+
+    from bot.discord_adapter import APOLOGY
+    from bot.engine import AnswerEngine, ServedIndex
+    from index.search import SearchSettings
+    from index.versions import IndexLocation
+
+    broken = AnswerEngine(ServedIndex(IndexLocation(built_index[0]), _BrokenEncoder(), SearchSettings()))
+
+    async def scenario():
+        async with running_bot(broken, feedback) as (fake, bot):
+            token = await fake.slash("ask", {"question": "Is there an AI race?"})
+            return (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+
+    with caplog.at_level(logging.DEBUG):
+        reply = run(scenario())
+    assert reply.body["content"] == APOLOGY
+    assert "RuntimeError: encoder exploded" in caplog.text  # the trace, not just a line
+    assert "fake.token.value" not in caplog.text
