@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("parley: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) left early: not an error worth a trace.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _configure_logging(level: str) -> None:
@@ -67,58 +71,53 @@ def _parser() -> argparse.ArgumentParser:
         "curated corpus, quoting it verbatim.",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    index_dir = argparse.ArgumentParser(add_help=False)
+    index_dir.add_argument("--index", type=Path, metavar="DIR", help="index folder")
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON")
 
     index = commands.add_parser("index", help="build or inspect the search index")
     index_commands = index.add_subparsers(title="index commands", metavar="ACTION")
     index.set_defaults(run=lambda args, settings: (index.print_help(), 2)[1])
 
     build = index_commands.add_parser(
-        "build", help="index the corpus (incremental: only changed passages are embedded)"
+        "build", parents=[index_dir, as_json],
+        help="index the corpus (incremental: only changed passages are embedded)",
     )
     build.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder")
-    build.add_argument("--index", type=Path, metavar="DIR", help="index folder")
     build.add_argument("--full", action="store_true", help="re-embed every passage")
-    build.add_argument("--json", action="store_true", help="print the result as JSON")
     build.set_defaults(run=_index_build)
 
-    status = index_commands.add_parser("status", help="describe the served index")
-    status.add_argument("--index", type=Path, metavar="DIR", help="index folder")
-    status.add_argument("--json", action="store_true", help="print the result as JSON")
+    status = index_commands.add_parser("status", parents=[index_dir, as_json], help="describe the served index")
     status.set_defaults(run=_index_status)
 
     search = commands.add_parser(
-        "search", help="the passages most relevant to a question (no QUESTION: one per stdin line)"
+        "search", parents=[index_dir, as_json],
+        help="the passages most relevant to a question (no QUESTION: one per stdin line)",
     )
     search.add_argument("question", nargs="?", help="the question; omit to read stdin")
     search.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
-    search.add_argument("--index", type=Path, metavar="DIR", help="index folder")
-    search.add_argument("--json", action="store_true", help="print JSON")
     search.set_defaults(run=_search)
 
     ask = commands.add_parser(
-        "ask", help="answer a question from the corpus (no QUESTION: one per stdin line)"
+        "ask", parents=[index_dir, as_json],
+        help="answer a question from the corpus (no QUESTION: one per stdin line)",
     )
     ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
-    ask.add_argument("--index", type=Path, metavar="DIR", help="index folder")
-    ask.add_argument("--json", action="store_true", help="print JSON")
     ask.set_defaults(run=_ask)
 
-    chat = commands.add_parser("chat", help="a local chat session in the terminal, no tokens needed")
-    chat.add_argument("--index", type=Path, metavar="DIR", help="index folder")
+    chat = commands.add_parser("chat", parents=[index_dir], help="a local chat session in the terminal, no tokens needed")
     chat.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder (for /reindex)")
     chat.set_defaults(run=_chat)
 
-    evaluate = commands.add_parser("eval", help="retrieval and answer metrics on a question file")
+    evaluate = commands.add_parser("eval", parents=[index_dir, as_json], help="retrieval and answer metrics on a question file")
     evaluate.add_argument("file", type=Path, help="question file (JSON Lines, see README)")
     evaluate.add_argument("--baselines", action="store_true", help="add BM25-only and dense-only rows")
-    evaluate.add_argument("--index", type=Path, metavar="DIR", help="index folder")
-    evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(run=_eval)
 
-    discord_command = commands.add_parser("discord", help="run the Discord bot (needs DISCORD_TOKEN)")
+    discord_command = commands.add_parser("discord", parents=[index_dir], help="run the Discord bot (needs DISCORD_TOKEN)")
     discord_command.add_argument("--invite-url", action="store_true",
                                  help="print the URL that adds the bot to a server, then exit")
-    discord_command.add_argument("--index", type=Path, metavar="DIR", help="index folder")
     discord_command.set_defaults(run=_discord)
 
     feedback = commands.add_parser("feedback", help="votes left on answers")
@@ -159,16 +158,25 @@ class UsageError(Exception):
     """Bad input on the command line: one line on stderr, exit 2."""
 
 
-def _search(args: argparse.Namespace, settings: Settings) -> int:
-    if args.k < 1:
-        raise UsageError("-k must be at least 1")
+def _answer_each(args: argparse.Namespace, settings: Settings, respond) -> int:
+    """Run ``respond(engine, question) -> (json_payload, plain_text)`` on the question given,
+    or on each stdin line (JSON out, one line each, in order; the model loads once)."""
     questions, from_stdin = _questions(args)
     engine = _engine(settings)
     for question in questions:
         if not question.strip():
             print(json.dumps({"question": question, "error": "empty question"}))
             continue
-        hits = engine.search(question, args.k)
+        payload, text = respond(engine, question)
+        print(json.dumps(payload) if args.json or from_stdin else text, flush=True)
+    return 0
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+
+    def respond(engine, question: str):
         documents = engine.served.retriever().index.documents
         results = [
             {
@@ -182,30 +190,22 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
                 "score": round(hit.score, 4),
                 "stance": hit.passage.stance,
             }
-            for rank, hit in enumerate(hits, start=1)
+            for rank, hit in enumerate(engine.search(question, args.k), start=1)
         ]
-        if args.json or from_stdin:
-            print(json.dumps({"question": question, "results": results}), flush=True)
-        else:
-            for result in results:
-                print(f"{result['rank']}. [{result['stance']}] {result['title']} (score {result['score']:.3f})")
-                print(f"   {result['text']}\n")
-    return 0
+        text = "\n".join(
+            f"{r['rank']}. [{r['stance']}] {r['title']} (score {r['score']:.3f})\n   {r['text']}\n" for r in results
+        )
+        return {"question": question, "results": results}, text
+
+    return _answer_each(args, settings, respond)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    questions, from_stdin = _questions(args)
-    engine = _engine(settings)
-    for question in questions:
-        if not question.strip():
-            print(json.dumps({"question": question, "error": "empty question"}))
-            continue
+    def respond(engine, question: str):
         answer = engine.ask(question)
-        if args.json or from_stdin:
-            print(json.dumps(answer.to_json()), flush=True)
-        else:
-            print(answer.text)
-    return 0
+        return answer.to_json(), answer.text
+
+    return _answer_each(args, settings, respond)
 
 
 def _reindexer(settings: Settings, engine, embedder):

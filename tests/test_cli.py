@@ -104,3 +104,16 @@ def test_invite_url_has_the_bot_scopes_and_needed_permissions():
     assert "client_id=123456789012345678" in url and "scope=bot+applications.commands" in url
     assert "permissions=309237730304" in url  # view, send, send in threads, create threads, embed links, history
     assert token not in result.stdout + result.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(index_copy):
+    import subprocess
+
+    from tests.helpers import PARLEY
+
+    pipeline = subprocess.run(
+        f"'{PARLEY}' index status --json --index '{index_copy.root}' | head -c 5",
+        shell=True, capture_output=True, text=True, timeout=60,
+    )
+    assert pipeline.stdout == '{"doc'
+    assert "Traceback" not in pipeline.stderr
