@@ -120,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
                                  help="print the URL that adds the bot to a server, then exit")
     discord_command.set_defaults(run=_discord)
 
+    slack_command = commands.add_parser("slack", parents=[index_dir],
+                                        help="run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    slack_command.set_defaults(run=_slack)
+
     feedback = commands.add_parser("feedback", help="votes left on answers")
     feedback_commands = feedback.add_subparsers(title="feedback commands", metavar="ACTION")
     feedback.set_defaults(run=lambda args, settings: (feedback.print_help(), 2)[1])
@@ -288,6 +292,44 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
         ),
     )
     bot.run(token, log_handler=None)
+    return 0
+
+
+def _slack(args: argparse.Namespace, settings: Settings) -> int:
+    missing = [] if settings.slack_bot_token else ["SLACK_BOT_TOKEN"]
+    if not settings.slack_app_token and not settings.slack_signing_secret:
+        missing.append("SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
+    if missing:
+        raise UsageError(f"Slack needs {' and '.join(missing)} in the environment or .env (README, section Slack).")
+    from bot.feedback import FeedbackStore
+    from bot.guard import SeenEvents
+    from bot.slack_adapter import EVENTS_PATH, SlackConfig, build_app, http_server, web_client
+
+    embedder = _embedder(settings)
+    engine = _engine(settings, embedder)
+    try:
+        engine.served.retriever()  # load model and index before serving
+    except ParleyError as error:
+        log.warning("starting without an index: %s", error)
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = build_app(
+        engine=engine,
+        reindexer=_reindexer(settings, engine, embedder),
+        feedback=FeedbackStore(settings.feedback_db),
+        seen=SeenEvents(settings.feedback_db),
+        config=SlackConfig(admin_users=tuple(settings.slack_admin_users), cooldown_seconds=settings.cooldown_seconds),
+        client=web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base),
+        signing_secret=secret,
+    )
+    if settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        print("Parley is connected to Slack in Socket Mode.", file=sys.stderr)
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=app.client).start()
+        return 0
+    server = http_server(app, "0.0.0.0", settings.slack_port)
+    print(f"Parley serves Slack on port {settings.slack_port} at {EVENTS_PATH}.", file=sys.stderr)
+    server.serve_forever()
     return 0
 
 

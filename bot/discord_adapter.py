@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import discord
 import yarl
@@ -23,6 +22,7 @@ from discord.ext import commands
 from bot.answer import Answer
 from bot.engine import AnswerEngine
 from bot.feedback import FeedbackStore
+from bot.guard import Cooldown
 from bot.reindex import Reindexer, describe
 from bot.render_discord import DiscordMessage, render_answer, render_sources
 from index.errors import BuildLockedError, IndexUnreadableError, NoIndexError, ParleyError
@@ -69,21 +69,6 @@ def application_id_from_token(token: str) -> int:
         return int(base64.urlsafe_b64decode(first + "=" * (-len(first) % 4)).decode())
     except ValueError:
         raise ParleyError("DISCORD_TOKEN does not look like a bot token (its first part is not an id).") from None
-
-
-@dataclass
-class Cooldown:
-    seconds: float
-    _last: dict[int, float] = field(default_factory=dict)
-
-    def wait(self, user_id: int) -> float:
-        """Seconds the user still has to wait (0 when they may ask now, which starts the clock)."""
-        now = time.monotonic()
-        remaining = self._last.get(user_id, -1e9) + self.seconds - now
-        if remaining > 0:
-            return remaining
-        self._last[user_id] = now
-        return 0.0
 
 
 class ParleyBot(commands.Bot):

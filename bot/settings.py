@@ -56,14 +56,26 @@ class Settings(BaseSettings):
     discord_guild_ids: Annotated[list[int], NoDecode] = []
     discord_admin_roles: Annotated[list[str], NoDecode] = []
 
-    @field_validator("discord_guild_ids", "discord_admin_roles", mode="before")
+    # Slack. Tokens and the signing secret come from the environment (or .env) only.
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"))
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token"))
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret"))
+    slack_port: int = Field(ge=1, le=65535)
+    slack_api_base: str
+    slack_admin_users: Annotated[list[str], NoDecode] = []
+
+    @field_validator("discord_guild_ids", "discord_admin_roles", "slack_admin_users", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("model_path", "stance_labels", "discord_token", mode="before")
+    @field_validator("model_path", "stance_labels", "discord_token", "slack_bot_token", "slack_app_token",
+                     "slack_signing_secret", mode="before")
     @classmethod
     def _empty_means_packaged(cls, value: Any) -> Any:
         return None if value in ("", None) else value

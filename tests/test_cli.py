@@ -118,3 +118,10 @@ def test_a_reader_that_leaves_early_gets_no_traceback(index_copy):
     )
     assert pipeline.stdout == '{"que'
     assert "Traceback" not in pipeline.stderr and "Error" not in pipeline.stderr
+
+
+def test_slack_without_credentials_names_them_and_exits_2():
+    result = run_parley("slack", env={"SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": "", "SLACK_SIGNING_SECRET": ""})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0] and "SLACK_SIGNING_SECRET" in lines[0]

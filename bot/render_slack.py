@@ -1,0 +1,147 @@
+"""Render answers as Slack Block Kit messages, within Slack's limits.
+
+Pure functions. Text from the corpus or a user is escaped (``&``, ``<``, ``>``), so it
+can never become ``<!channel>``, ``<!here>`` or a user ping; quotes are never cut: a
+message that would pass 50 blocks or a section that would pass 3000 characters is split
+between quotes. Every message is checked with slack_sdk's own block models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import Block
+
+from bot.answer import Answer, Citation, SourceSummary
+from bot.render_text import HEADINGS
+
+BLOCKS_PER_MESSAGE = 50
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+CONTEXT_ELEMENTS = 10
+TEXT_LIMIT = 40000
+VOTE_ACTIONS = ("parley_vote_up", "parley_vote_down")
+FRAMING_ACTION = "parley_wrong_framing"
+
+
+@dataclass
+class SlackMessage:
+    text: str  # the plain-text fallback (notifications, screen readers)
+    blocks: list[dict]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; nothing else needs escaping in mrkdwn text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_answer(answer: Answer, answer_id: str | None = None) -> list[SlackMessage]:
+    """An answer (the question echoed in a header) as one or more messages."""
+    header = {"type": "header", "text": {"type": "plain_text", "text": _fit(escape(answer.question), HEADER_LIMIT)}}
+    if not answer.answered:
+        text = ("I couldn't find anything in the corpus that answers that. It covers the debate over "
+                "whether the US and China are in an AI race or should cooperate on AI safety; try "
+                "asking about that, or use /sources to see every document.")
+        return [_checked(SlackMessage(text=f"{escape(answer.question)}\n{text}", blocks=[
+            header, {"type": "section", "text": {"type": "mrkdwn", "text": text}}]))]
+    by_number = {c.n: c for c in answer.citations}
+    blocks: list[dict] = [header]
+    for perspective in answer.perspectives:
+        lines = [_quote_line(by_number[n]) for n in perspective.citations]
+        blocks += _sections(f"*{HEADINGS[perspective.stance]}*", lines)
+    sources = [_source_line(c) for c in answer.citations]
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(answer.summary)}]})
+    blocks += _sections("*Sources*", sources)
+    if answer_id:
+        blocks.append(_actions(answer_id, len(answer.citations)))
+    return [_checked(m) for m in _split(blocks, _fit(escape(answer.text), TEXT_LIMIT))]
+
+
+def render_sources(sources: list[SourceSummary]) -> list[SlackMessage]:
+    lines = []
+    for source in sources:
+        title = escape(source.title)
+        name = f"<{source.url}|{title}>" if source.url else f"*{title}*"
+        details = " · ".join(escape(x) for x in (source.publisher, source.date) if x)
+        lines.append(f"{name} — {details}\n{source.passages} passages: {source.stances['race']} race, "
+                     f"{source.stances['cooperation']} cooperation, {source.stances['neutral']} neutral")
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Sources in the corpus"}}]
+    blocks += _sections(f"*{len(sources)} documents*", lines)
+    return [_checked(m) for m in _split(blocks, f"{len(sources)} documents in the corpus")]
+
+
+def _quote_line(citation: Citation) -> str:
+    number = f"<{citation.url}|[{citation.n}]>" if citation.url else f"[{citation.n}]"
+    return f"> “{escape(' '.join(citation.quote.split()))}” {number}"
+
+
+def _source_line(citation: Citation) -> str:
+    title = escape(citation.title)
+    title = f"<{citation.url}|{title}>" if citation.url else title
+    return f"[{citation.n}] {title} — {escape(citation.publisher)}"
+
+
+def _sections(heading: str, lines: list[str]) -> list[dict]:
+    """Sections of at most 3000 characters, cut between lines; a longer line is split
+    at sentence ends (never mid-sentence unless a sentence alone passes the limit)."""
+    sections, text = [], heading
+    for line in lines:
+        for piece in _pieces(line):
+            candidate = f"{text}\n{piece}"
+            if len(candidate) > SECTION_LIMIT:
+                sections.append(text)
+                candidate = piece
+            text = candidate
+    sections.append(text)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections]
+
+
+def _pieces(line: str) -> list[str]:
+    if len(line) <= SECTION_LIMIT:
+        return [line]
+    pieces, current = [], ""
+    for sentence in line.replace(". ", ".\n").split("\n"):
+        if current and len(current) + 1 + len(sentence) > SECTION_LIMIT:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    pieces.append(current)
+    return [p[:SECTION_LIMIT] for p in pieces]
+
+
+def _actions(answer_id: str, citations: int) -> dict:
+    elements: list[dict] = [
+        {"type": "button", "action_id": VOTE_ACTIONS[0], "value": answer_id, "text": {"type": "plain_text", "text": "👍"}},
+        {"type": "button", "action_id": VOTE_ACTIONS[1], "value": answer_id, "text": {"type": "plain_text", "text": "👎"}},
+    ]
+    if citations:
+        elements.append({
+            "type": "static_select", "action_id": FRAMING_ACTION,
+            "placeholder": {"type": "plain_text", "text": "Wrong framing?"},
+            "options": [{"text": {"type": "plain_text", "text": f"Citation [{n}]"}, "value": f"{answer_id}:{n}"}
+                        for n in range(1, min(citations, 100) + 1)],
+        })
+    return {"type": "actions", "elements": elements}
+
+
+def _split(blocks: list[dict], text: str) -> list[SlackMessage]:
+    messages, chunk = [], []
+    for block in blocks:
+        if len(chunk) == BLOCKS_PER_MESSAGE:
+            messages.append(chunk)
+            chunk = []
+        chunk.append(block)
+    messages.append(chunk)
+    return [SlackMessage(text=text if i == 0 else f"{text[:100]}… (continued)", blocks=b) for i, b in enumerate(messages)]
+
+
+def _checked(message: SlackMessage) -> SlackMessage:
+    """Slack's own models reject a malformed block here rather than on the wire."""
+    for block in Block.parse_all(message.blocks):
+        block.validate_json()
+    return message
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,233 @@
+"""The Slack adapter: slash commands, mentions, DMs and buttons in; Block Kit out.
+
+Slack wants every request acknowledged within 3 seconds, so each command acks at once
+and answers in a lazy listener (bolt runs it after the ack) through ``response_url``.
+Events are acknowledged by bolt before the listener runs; a retried or doubly delivered
+event (``app_mention`` and ``message`` for one post) is answered once, keyed on
+(channel, ts) in SQLite.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
+
+from bot.engine import AnswerEngine
+from bot.feedback import FeedbackStore
+from bot.guard import Cooldown, SeenEvents
+from bot.reindex import Reindexer, describe
+from bot.render_slack import FRAMING_ACTION, VOTE_ACTIONS, render_answer, render_sources
+from index.errors import BuildLockedError, IndexUnreadableError, NoIndexError, ParleyError
+
+log = logging.getLogger("parley.slack")
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+APOLOGY = "Sorry, something went wrong while answering. The error has been logged; please try again."
+NO_INDEX = "I can't answer yet: the corpus index is missing or damaged. An admin can run /reindex."
+_MENTION = re.compile(r"<@[A-Z0-9]+>")
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    admin_users: tuple[str, ...] = ()  # user ids allowed to /reindex
+    cooldown_seconds: float = 10.0
+
+
+def web_client(token: str, api_base: str) -> WebClient:
+    """A Web API client that retries Slack's 429s and 5xx, through ``api_base``."""
+    client = WebClient(token=token, base_url=api_base)
+    client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler(max_retry_count=2)])
+    return client
+
+
+def user_message(error: Exception) -> str:
+    if isinstance(error, (NoIndexError, IndexUnreadableError)):
+        return NO_INDEX
+    if isinstance(error, ParleyError):
+        return str(error)
+    return APOLOGY
+
+
+def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackStore, seen: SeenEvents,
+              config: SlackConfig, client: WebClient, signing_secret: str | None) -> App:
+    """The bolt app with every listener registered; serve it over HTTP or Socket Mode."""
+    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=True)
+    cooldown = Cooldown(config.cooldown_seconds)
+
+    def guarded(listener: Callable) -> Callable:
+        """A lazy listener's failure reaches the user as one short line and the log as a trace."""
+        @functools.wraps(listener)
+        def run(respond, **kwargs):
+            try:
+                listener(respond=respond, **kwargs)
+            except Exception as error:  # noqa: BLE001
+                if not isinstance(error, ParleyError):
+                    log.error("%s failed", listener.__name__, exc_info=error)
+                respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+        return run
+
+    def post_answer(respond, question: str, *, private: bool) -> None:
+        answer = engine.ask(question)
+        answer_id = feedback.record_answer(PLATFORM, answer.question, [c.passage_id for c in answer.citations]) if answer.answered else None
+        for message in render_answer(answer, answer_id):
+            respond(text=message.text, blocks=message.blocks, response_type="ephemeral" if private else "in_channel",
+                    replace_original=False)
+
+    # -- /ask ------------------------------------------------------------------------
+    def ack_ask(ack, command) -> None:
+        ack(response_type="ephemeral", text="Searching the corpus…")
+
+    @guarded
+    def answer_ask(respond, command) -> None:
+        text = " ".join((command.get("text") or "").split())
+        private = text.lower().startswith("private ")
+        question = text[len("private "):].strip() if private else text
+        if not question:
+            respond(text="Ask a question after the command, e.g. `/ask is there an AI race?` "
+                         "(or `/ask private …` to see the answer alone).", response_type="ephemeral", replace_original=False)
+            return
+        wait = cooldown.wait(command["user_id"])
+        if wait:
+            respond(text=f"Please wait {wait:.0f} s before asking again.", response_type="ephemeral", replace_original=False)
+            return
+        post_answer(respond, question, private=private)
+
+    app.command("/ask")(ack=ack_ask, lazy=[answer_ask])
+
+    # -- /sources --------------------------------------------------------------------
+    def ack_sources(ack) -> None:
+        ack(response_type="ephemeral", text="Listing the corpus…")
+
+    @guarded
+    def list_sources(respond) -> None:
+        for message in render_sources(engine.sources()):
+            respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+
+    app.command("/sources")(ack=ack_sources, lazy=[list_sources])
+
+    # -- /reindex --------------------------------------------------------------------
+    def may_reindex(user_id: str) -> bool:
+        return user_id in config.admin_users
+
+    def ack_reindex(ack, command) -> None:
+        if not config.admin_users:
+            ack(response_type="ephemeral", text="Re-indexing is not allowed for anyone yet: list admin user "
+                                                 "ids in PARLEY_SLACK_ADMIN_USERS to allow it.")
+        elif not may_reindex(command["user_id"]):
+            ack(response_type="ephemeral", text="Only Parley admins can re-index the corpus.")
+        else:
+            ack(response_type="ephemeral", text="Re-indexing the corpus; answers continue meanwhile…")
+
+    @guarded
+    def run_reindex(respond, command) -> None:
+        if not may_reindex(command["user_id"]):
+            return
+        try:
+            report = reindexer.run()
+        except BuildLockedError as error:
+            respond(text=str(error), response_type="ephemeral", replace_original=False)
+            return
+        respond(text=describe(report), response_type="ephemeral", replace_original=False)
+
+    app.command("/reindex")(ack=ack_reindex, lazy=[run_reindex])
+
+    # -- mentions, DMs, thread follow-ups ----------------------------------------------
+    def answer_in_thread(event: dict, client: WebClient) -> None:
+        channel, ts = event["channel"], event["ts"]
+        if not seen.claim(f"{PLATFORM}:{channel}:{ts}"):
+            return  # a retry, or the other delivery of the same post
+        thread_ts = event.get("thread_ts") or ts
+        seen.remember_thread(f"{channel}:{thread_ts}")
+        question = " ".join(_MENTION.sub("", event.get("text") or "").split())
+
+        def say(**payload) -> None:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, **payload)
+
+        try:
+            if not question:
+                say(text="Ask me a question after the mention, e.g. “@Parley is there an AI race?”")
+                return
+            wait = cooldown.wait(event.get("user", ""))
+            if wait:
+                say(text=f"Please wait {wait:.0f} s before asking again.")
+                return
+            answer = engine.ask(question)
+            answer_id = feedback.record_answer(PLATFORM, answer.question, [c.passage_id for c in answer.citations]) if answer.answered else None
+            for message in render_answer(answer, answer_id):
+                say(text=message.text, blocks=message.blocks)
+        except Exception as error:  # noqa: BLE001
+            if not isinstance(error, ParleyError):
+                log.error("answering %s:%s failed", channel, ts, exc_info=error)
+            say(text=user_message(error))
+
+    @app.event("app_mention")
+    def on_mention(event, client) -> None:
+        answer_in_thread(event, client)
+
+    @app.event("message")
+    def on_message(event, client, context) -> None:
+        if event.get("subtype") or event.get("bot_id") or event.get("user") == context.get("bot_user_id"):
+            return  # edits, joins, and our own posts
+        is_dm = event.get("channel_type") == "im"
+        in_our_thread = event.get("thread_ts") and seen.is_our_thread(f"{event['channel']}:{event['thread_ts']}")
+        if is_dm or in_our_thread:
+            answer_in_thread(event, client)
+
+    # -- feedback ----------------------------------------------------------------------
+    def thanks(stored: bool) -> str:
+        return "Thanks, your feedback was recorded." if stored else "That answer is too old to vote on."
+
+    def vote(ack, body, respond) -> None:
+        ack()
+        action = body["actions"][0]
+        kind = "up" if action["action_id"] == VOTE_ACTIONS[0] else "down"
+        stored = feedback.record_vote(action["value"], PLATFORM, body["user"]["id"], kind)
+        respond(text=thanks(stored), response_type="ephemeral", replace_original=False)
+
+    for action_id in VOTE_ACTIONS:
+        app.action(action_id)(vote)
+
+    @app.action(FRAMING_ACTION)
+    def wrong_framing(ack, body, respond) -> None:
+        ack()
+        answer_id, _, number = body["actions"][0]["selected_option"]["value"].partition(":")
+        stored = feedback.record_vote(answer_id, PLATFORM, body["user"]["id"], "wrong_framing", int(number))
+        respond(text=thanks(stored), response_type="ephemeral", replace_original=False)
+
+    @app.error
+    def on_error(error, body) -> None:
+        log.error("Slack request failed", exc_info=error)
+
+    return app
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 — stdlib signature
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def http_server(app: App, host: str, port: int) -> WSGIServer:
+    """A threaded HTTP server for ``app`` at ``/slack/events`` (each request its own thread)."""
+    handler = SlackRequestHandler(app)
+
+    def wsgi(environ, start_response):
+        if environ.get("PATH_INFO") != EVENTS_PATH:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        return handler(environ, start_response)
+
+    return make_server(host, port, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
