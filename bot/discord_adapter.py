@@ -22,16 +22,14 @@ from discord.ext import commands
 from bot.answer import Answer
 from bot.engine import AnswerEngine
 from bot.feedback import FeedbackStore
-from bot.guard import Cooldown
+from bot.guard import Cooldown, user_message
 from bot.reindex import Reindexer, describe
 from bot.render_discord import DiscordMessage, render_answer, render_sources
-from index.errors import BuildLockedError, IndexUnreadableError, NoIndexError, ParleyError
+from index.errors import BuildLockedError, ParleyError
 
 log = logging.getLogger("parley.discord")
 NO_PINGS = discord.AllowedMentions.none()
 PLATFORM = "discord"
-APOLOGY = "Sorry, something went wrong while answering. The error has been logged; please try again."
-NO_INDEX = "I can't answer yet: the corpus index is missing or damaged. An admin can run /reindex."
 # What the bot needs in a channel: read, reply, open and post in threads, link sources.
 PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, send_messages_in_threads=True,
@@ -135,14 +133,6 @@ def feedback_view(answer_id: str, citations: int) -> discord.ui.View:
 
 def embeds_of(message: DiscordMessage) -> list[discord.Embed]:
     return [discord.Embed.from_dict(embed) for embed in message.embeds]
-
-
-def user_message(error: Exception) -> str:
-    if isinstance(error, (NoIndexError, IndexUnreadableError)):
-        return NO_INDEX
-    if isinstance(error, ParleyError):
-        return str(error)
-    return APOLOGY
 
 
 class ParleyCog(commands.Cog):

@@ -12,6 +12,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.errors import IndexUnreadableError, NoIndexError, ParleyError
+
+APOLOGY = "Sorry, something went wrong while answering. The error has been logged; please try again."
+NO_INDEX = "I can't answer yet: the corpus index is missing or damaged. An admin can run /reindex."
+
+
+def user_message(error: Exception) -> str:
+    """What a chat user is told when answering failed (the trace goes to the log)."""
+    if isinstance(error, (NoIndexError, IndexUnreadableError)):
+        return NO_INDEX
+    if isinstance(error, ParleyError):
+        return str(error)
+    return APOLOGY
+
 
 @dataclass
 class Cooldown:

@@ -24,16 +24,14 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 
 from bot.engine import AnswerEngine
 from bot.feedback import FeedbackStore
-from bot.guard import Cooldown, SeenEvents
+from bot.guard import Cooldown, SeenEvents, user_message
 from bot.reindex import Reindexer, describe
 from bot.render_slack import FRAMING_ACTION, VOTE_ACTIONS, render_answer, render_sources
-from index.errors import BuildLockedError, IndexUnreadableError, NoIndexError, ParleyError
+from index.errors import BuildLockedError, ParleyError
 
 log = logging.getLogger("parley.slack")
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
-APOLOGY = "Sorry, something went wrong while answering. The error has been logged; please try again."
-NO_INDEX = "I can't answer yet: the corpus index is missing or damaged. An admin can run /reindex."
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 
 
@@ -48,14 +46,6 @@ def web_client(token: str, api_base: str) -> WebClient:
     client = WebClient(token=token, base_url=api_base)
     client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler(max_retry_count=2)])
     return client
-
-
-def user_message(error: Exception) -> str:
-    if isinstance(error, (NoIndexError, IndexUnreadableError)):
-        return NO_INDEX
-    if isinstance(error, ParleyError):
-        return str(error)
-    return APOLOGY
 
 
 def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackStore, seen: SeenEvents,
@@ -76,9 +66,15 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
                 respond(text=user_message(error), response_type="ephemeral", replace_original=False)
         return run
 
+    def remember(answer) -> str | None:
+        """Record an answer for its vote buttons (a refusal has none)."""
+        if not answer.answered:
+            return None
+        return feedback.record_answer(PLATFORM, answer.question, [c.passage_id for c in answer.citations])
+
     def post_answer(respond, question: str, *, private: bool) -> None:
         answer = engine.ask(question)
-        answer_id = feedback.record_answer(PLATFORM, answer.question, [c.passage_id for c in answer.citations]) if answer.answered else None
+        answer_id = remember(answer)
         for message in render_answer(answer, answer_id):
             respond(text=message.text, blocks=message.blocks, response_type="ephemeral" if private else "in_channel",
                     replace_original=False)
@@ -162,8 +158,7 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
                 say(text=f"Please wait {wait:.0f} s before asking again.")
                 return
             answer = engine.ask(question)
-            answer_id = feedback.record_answer(PLATFORM, answer.question, [c.passage_id for c in answer.citations]) if answer.answered else None
-            for message in render_answer(answer, answer_id):
+            for message in render_answer(answer, remember(answer)):
                 say(text=message.text, blocks=message.blocks)
         except Exception as error:  # noqa: BLE001
             if not isinstance(error, ParleyError):

@@ -304,7 +304,7 @@ class _BrokenEncoder:
 def test_an_unexpected_error_is_an_apology_for_the_user_and_a_trace_in_the_log(feedback, built_index, caplog):
     import logging
 
-    from bot.discord_adapter import APOLOGY
+    from bot.guard import APOLOGY
     from bot.engine import AnswerEngine, ServedIndex
     from index.search import SearchSettings
     from index.versions import IndexLocation
