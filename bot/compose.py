@@ -105,7 +105,10 @@ def compose(question: str, query: np.ndarray, hits: list[Hit], index: LoadedInde
             numbers.append(len(citations))
         perspectives.append(Perspective(stance=stance, citations=numbers))
 
-    summary = tally(sum(1 for h in framing_pool if h.passage.stance == s) for s in FRAMINGS)
+    # Count every relevant passage, the cited ones included (the lexical path can cite a
+    # passage outside the framing pool).
+    counted = {hit.row: hit for hit in framing_pool + chosen}.values()
+    summary = tally(sum(1 for h in counted if h.passage.stance == s) for s in FRAMINGS)
     return Answer(
         question=question,
         answered=True,

@@ -66,6 +66,20 @@ def test_plain_text_shows_every_quote_with_its_number_and_source(answers):
         assert answer.summary in answer.text
 
 
+def test_the_tally_agrees_with_the_framings_shown(engine, answers):
+    for answer in [a for a in answers if a.answered] + [engine.ask("Who is Xue Lan?")]:
+        shown = {p.stance for p in answer.perspectives}
+        cited = {s: sum(1 for c in answer.citations if c.stance == s) for s in ("race", "cooperation")}
+        race = re.search(r"(\d+) passages? frames? this as a race", answer.summary)
+        cooperation = re.search(r"(\d+) (?:passages? frames? this )?as cooperation", answer.summary)
+        if "race" in shown:
+            assert race and int(race.group(1)) >= cited["race"], answer.summary
+        if "cooperation" in shown:
+            assert cooperation and int(cooperation.group(1)) >= cited["cooperation"], answer.summary
+        if not shown & {"race", "cooperation"}:
+            assert "context only" in answer.summary
+
+
 def test_quotes_are_trimmed_to_at_most_three_sentences(answers):
     for answer in answers:
         for citation in answer.citations:
