@@ -40,6 +40,8 @@ class Answer:
     citations: list[Citation]
     # One line such as "2 passages frame this as a race, 3 as cooperation."; or why not.
     summary: str
+    # Said before the answer when the question had to be changed (e.g. shortened).
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``parley ask --json`` contract (exactly these keys)."""

@@ -86,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder")
     build.add_argument("--full", action="store_true", help="re-embed every passage")
+    build.add_argument("--strict", action="store_true",
+                       help="fail on any unusable corpus file instead of skipping it")
     build.set_defaults(run=_index_build)
 
     status = index_commands.add_parser("status", parents=[index_dir, as_json], help="describe the served index")
@@ -359,6 +361,7 @@ def _index_build(args: argparse.Namespace, settings: Settings) -> int:
         full=args.full,
         chunking=ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
         stance_labels=settings.stance_labels,
+        strict=args.strict,
         show_progress=sys.stdout.isatty() and not args.json,
     )
     for problem in report.problems:

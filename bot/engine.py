@@ -4,12 +4,20 @@ Slack) calls this and only renders what it returns; nothing here knows a platfor
 from __future__ import annotations
 
 import threading
+import unicodedata
+from dataclasses import replace
 
 from bot.answer import Answer, SourceSummary
 from bot.compose import AnswerSettings, compose
 from index.errors import ParleyError
 from index.search import Hit, Mode, QueryEncoder, Retriever, SearchSettings
 from index.versions import IndexLocation
+
+
+MAX_QUESTION_CHARS = 1000
+# Unicode categories never shown as text: controls, format characters (zero-width,
+# bidi overrides), unassigned and private-use code points.
+_INVISIBLE = {"Cc", "Cf", "Cn", "Co", "Cs"}
 
 
 class EmptyQuestionError(ParleyError):
@@ -58,17 +66,20 @@ class AnswerEngine:
         self.settings = settings
 
     def search(self, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:
-        return self.served.retriever().search(_checked(question), k, mode=mode)
+        return self.served.retriever().search(clean_question(question)[0], k, mode=mode)
 
     def ask(self, question: str, *, mode: Mode = "hybrid") -> Answer:
-        question = _checked(question)
+        question, note = clean_question(question)
         retriever = self.served.retriever()
         query = retriever.encoder.encode([question])[0]
         hits = retriever.search_vector(question, query, self.settings.candidates, mode=mode)
         lexical = max(hits, key=lambda hit: hit.bm25, default=None)
         coverage = retriever.index.term_coverage(question, lexical.row) if lexical else 0.0
-        return compose(question, query, hits, retriever.index, self.settings,
-                       lexical_best=lexical, coverage=coverage)
+        answer = compose(question, query, hits, retriever.index, self.settings,
+                         lexical_best=lexical, coverage=coverage)
+        if note:
+            answer = replace(answer, note=note, text=f"({note})\n{answer.text}")
+        return answer
 
     def sources(self) -> list[SourceSummary]:
         index = self.served.retriever().index
@@ -92,8 +103,19 @@ class AnswerEngine:
         return summaries
 
 
-def _checked(question: str) -> str:
+def clean_question(question: str) -> tuple[str, str | None]:
+    """The question as Parley reads it, and a note when it had to be shortened.
+
+    Control, zero-width and bidi-override characters are dropped (invisible, they only
+    disguise text), whitespace is collapsed, and a very long paste is answered on its
+    first ``MAX_QUESTION_CHARS`` characters, cut at a word, so the work stays bounded.
+    """
+    question = unicodedata.normalize("NFKC", question)
+    question = "".join(ch for ch in question if unicodedata.category(ch) not in _INVISIBLE or ch in "\t\n ")
     question = " ".join(question.split())
     if not question:
         raise EmptyQuestionError("The question is empty: ask something, e.g. `parley ask \"Is there an AI race?\"`.")
-    return question
+    if len(question) <= MAX_QUESTION_CHARS:
+        return question, None
+    cut = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or question[:MAX_QUESTION_CHARS]
+    return cut, f"Your question was {len(question):,} characters long; I answered its first {len(cut):,}."

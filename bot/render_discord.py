@@ -54,7 +54,8 @@ def render_answer(answer: Answer) -> list[DiscordMessage]:
         lines = [_quote_line(by_number[n]) for n in perspective.citations]
         sections.append((HEADINGS[perspective.stance], lines))
     sections.append(("Sources", [_source_line(c) for c in answer.citations]))
-    return _pack(title=_fit(escape(answer.question), TITLE_LIMIT), description=escape(answer.summary),
+    description = escape(answer.summary) if not answer.note else f"*{escape(answer.note)}*\n{escape(answer.summary)}"
+    return _pack(title=_fit(escape(answer.question), TITLE_LIMIT), description=description,
                  sections=sections)
 
 

@@ -46,6 +46,8 @@ def render_answer(answer: Answer, answer_id: str | None = None) -> list[SlackMes
             header, {"type": "section", "text": {"type": "mrkdwn", "text": text}}]))]
     by_number = {c.n: c for c in answer.citations}
     blocks: list[dict] = [header]
+    if answer.note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"_{escape(answer.note)}_"}]})
     for perspective in answer.perspectives:
         lines = [_quote_line(by_number[n]) for n in perspective.citations]
         blocks += _sections(f"*{HEADINGS[perspective.stance]}*", lines)

@@ -19,7 +19,7 @@ from index.chunk import Passage, chunk_document, split_sentences
 from index.clean import clean_text
 from index.corpus import CorpusProblem, SourceDocument, load_corpus
 from index.embed import Embedder
-from index.errors import CorpusError, IndexUnreadableError, NoIndexError
+from index.errors import CorpusError, IndexUnreadableError, NoIndexError, ParleyError
 from index.stance import assign_stances, labels_fingerprint, load_labels
 from index.store import IndexedDocument, LoadedIndex, SentenceTable, write_index
 from index.versions import IndexLocation
@@ -60,16 +60,21 @@ def build_index(
     full: bool = False,
     chunking: ChunkSettings = ChunkSettings(),
     stance_labels: Path | None = None,
+    strict: bool = False,
     show_progress: bool = False,
 ) -> BuildReport:
     """Index every usable document of ``corpus_dir`` and serve the result from ``location``.
 
     ``stance_labels`` is the reviewed labels file (see ``stance.py``); without it every
-    passage is ``neutral``.
+    passage is ``neutral``. With ``strict``, any unusable corpus file fails the build
+    (the served index stays as it was) instead of being skipped.
     """
     started = time.perf_counter()
     with location.build_lock():
         corpus = load_corpus(corpus_dir)
+        if strict and corpus.problems:
+            reasons = "; ".join(f"{p.file}: {p.reason}" for p in corpus.problems)
+            raise CorpusError(f"Not building (--strict): {reasons}. The served index is unchanged.")
         if not corpus.documents:
             reasons = "; ".join(f"{p.file}: {p.reason}" for p in corpus.problems)
             raise CorpusError(
@@ -155,6 +160,12 @@ def build_index(
                 pipeline=pipeline,
             )
             served = location.publish(staged)
+        except OSError as error:  # a full disk, a file-size limit, a read-only volume
+            shutil.rmtree(staged, ignore_errors=True)
+            raise ParleyError(
+                f"Writing the new index failed ({error.strerror or error}); the served index is unchanged. "
+                "Free some space and run `parley index build` again."
+            ) from error
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise

@@ -20,6 +20,9 @@ from pathlib import Path
 from index.errors import CorpusError
 
 FRONT_MATTER_FENCE = "---"
+# An article is tens of kilobytes; a file far larger is a mistake (a dump, a binary), and
+# cleaning and embedding it would take minutes of the build.
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 KNOWN_KEYS = ("title", "publisher", "url", "date", "kind", "title_is_descriptive")
 
 
@@ -64,19 +67,34 @@ def load_corpus(corpus_dir: Path) -> Corpus:
         )
     documents: list[SourceDocument] = []
     problems: list[CorpusProblem] = []
+    seen_bodies: dict[str, str] = {}
     for path in sorted(corpus_dir.glob("*.txt")):
         if path.name.startswith("."):
             continue
         try:
-            documents.append(read_document(path))
+            document = read_document(path)
         except ValueError as error:
             problems.append(CorpusProblem(file=path.name, reason=str(error)))
+            continue
+        body = hashlib.sha256(" ".join(document.raw_text.split()).encode()).hexdigest()
+        if body in seen_bodies:
+            problems.append(CorpusProblem(file=path.name, reason=f"same text as {seen_bodies[body]} (a duplicate)"))
+            continue
+        seen_bodies[body] = path.name
+        documents.append(document)
     return Corpus(documents=documents, problems=problems)
 
 
 def read_document(path: Path) -> SourceDocument:
     """Parse one corpus file; ``ValueError`` says what is wrong with it."""
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise ValueError(f"{size / 1e6:.0f} MB, over the {MAX_DOCUMENT_BYTES / 1e6:.0f} MB limit for one document")
     data = path.read_bytes()
+    if not data.strip():
+        raise ValueError("the file is empty")
+    if b"\x00" in data:
+        raise ValueError("a binary file, not text (it holds NUL bytes)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

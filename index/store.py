@@ -16,6 +16,7 @@ FAISS and bm25s are imported only when vectors are read or written, so reading a
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -120,7 +121,11 @@ def write_index(
     )
     flat = faiss.IndexFlatIP(model.dimension)
     flat.add(vectors)
-    faiss.write_index(flat, str(directory / VECTORS))
+    try:
+        faiss.write_index(flat, str(directory / VECTORS))
+    except RuntimeError as error:  # FAISS reports a failed write (full disk...) this way
+        reason = str(error).rsplit(":", 1)[-1].strip()
+        raise OSError(errno.EIO, f"cannot write {VECTORS}: {reason}") from error
     sentences.save(directory / SENTENCES)
     bm25 = bm25s.BM25()
     bm25.index(bm25_tokens(bm25_texts), show_progress=False)
@@ -272,6 +277,8 @@ class LoadedIndex:
     def bm25_scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no query term is known)."""
         tokens = bm25_tokens([query])[0]
+        if not tokens:  # only stop words, emoji or punctuation: BM25 has nothing to match
+            return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
 
 
