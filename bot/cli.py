@@ -132,6 +132,10 @@ def _parser() -> argparse.ArgumentParser:
     export = feedback_commands.add_parser("export", help="write every vote as JSON Lines")
     export.add_argument("--output", type=Path, metavar="FILE", help="file to write (default: stdout)")
     export.set_defaults(run=_feedback_export)
+    purge = feedback_commands.add_parser(
+        "purge", help="delete questions and votes older than the retention period (feedback_retention_days)")
+    purge.add_argument("--days", type=float, help="override the retention period, in days")
+    purge.set_defaults(run=_feedback_purge)
     return parser
 
 
@@ -347,6 +351,17 @@ def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Wrote {len(lines)} votes to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write("".join(lines))
+    return 0
+
+
+def _feedback_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.feedback import FeedbackStore
+
+    days = args.days if args.days is not None else settings.feedback_retention_days
+    if days <= 0:
+        raise UsageError("--days must be more than 0")
+    answers, votes = FeedbackStore(settings.feedback_db).purge(days)
+    print(f"Deleted {votes} votes and {answers} answers older than {days:g} days from {settings.feedback_db}.")
     return 0
 
 

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -99,6 +99,17 @@ class FeedbackStore:
             ).fetchall()
         for platform, user_id, created_at, question, passage_ids, vote, passage_id in rows:
             yield VoteRecord(platform, user_id, created_at, question, json.loads(passage_ids), vote, passage_id)
+
+    def purge(self, older_than_days: float) -> tuple[int, int]:
+        """Delete answers and votes older than ``older_than_days``; (answers, votes) removed."""
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
+        with self._lock:
+            votes = self._db.execute("DELETE FROM votes WHERE created_at < ?", (cutoff,)).rowcount
+            answers = self._db.execute(
+                "DELETE FROM answers WHERE created_at < ? AND answer_id NOT IN (SELECT answer_id FROM votes)",
+                (cutoff,),
+            ).rowcount
+        return answers, votes
 
     def close(self) -> None:
         with self._lock:

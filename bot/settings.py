@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     chunk_max_words: PositiveInt
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
     feedback_db: Path
+    feedback_retention_days: PositiveFloat
     cooldown_seconds: float = Field(ge=0)
     answer_workers: PositiveInt
 

@@ -41,3 +41,24 @@ def test_export_writes_json_lines(tmp_path):
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows == [{"platform": "discord", "user_id": "42", "created_at": rows[0]["created_at"],
                      "question": "Q?", "passage_ids": ["p1"], "vote": "up", "passage_id": None}]
+
+
+def test_purge_deletes_what_is_older_than_the_retention_period(tmp_path):
+    db = tmp_path / "f.sqlite3"
+    store = FeedbackStore(db)
+    old = store.record_answer("slack", "Old question?", ["p1"])
+    store.record_vote(old, "slack", "U1", "up")
+    store.close()
+    with sqlite3.connect(db) as connection:  # age the first answer and vote by 100 days
+        connection.execute("UPDATE answers SET created_at = '2020-01-01T00:00:00+00:00'")
+        connection.execute("UPDATE votes SET created_at = '2020-01-01T00:00:00+00:00'")
+    store = FeedbackStore(db)
+    fresh = store.record_answer("slack", "New question?", ["p2"])
+    store.record_vote(fresh, "slack", "U2", "down")
+    store.close()
+    result = run_parley("feedback", "purge", env={"PARLEY_FEEDBACK_DB": str(db), "PARLEY_FEEDBACK_RETENTION_DAYS": "90"})
+    assert result.returncode == 0, result.stderr
+    assert "Deleted 1 votes and 1 answers" in result.stdout
+    store = FeedbackStore(db)
+    assert [v.question for v in store.votes()] == ["New question?"]
+    store.close()
