@@ -153,3 +153,57 @@ def test_a_second_build_at_the_same_time_says_one_is_running(index_copy):
     finally:
         first.wait(timeout=300)
     assert first.returncode == 0
+
+
+def test_hot_swap_under_load_fails_no_question_and_mixes_no_versions(index_copy, corpus_copy, embedder):
+    """Threads ask without pause while several re-indexes swap new versions in."""
+    import threading
+
+    from bot.engine import AnswerEngine, ServedIndex
+    from bot.reindex import ReindexJob, Reindexer
+    from index.build import ChunkSettings
+    from index.search import SearchSettings
+
+    served = ServedIndex(index_copy, embedder, SearchSettings())
+    engine = AnswerEngine(served)
+    reindexer = Reindexer(served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
+    versions: dict[str, set[str]] = {}
+
+    def remember_version() -> None:
+        loaded = index_copy.open()
+        versions[loaded.directory.name] = {p.passage_id for p in loaded.passages}
+
+    remember_version()
+    answers, failures = [], []
+    stop = threading.Event()
+    questions = ["What is coopetition?", "Who is Xue Lan?", "Should the US slow down AI development, given China?"]
+
+    def ask_forever(offset: int) -> None:
+        n = offset
+        while not stop.is_set():
+            try:
+                answers.append(engine.ask(questions[n % len(questions)]))
+            except Exception as error:  # noqa: BLE001 — counted, then asserted on
+                failures.append(error)
+            n += 1
+
+    askers = [threading.Thread(target=ask_forever, args=(i,)) for i in range(3)]
+    for thread in askers:
+        thread.start()
+    try:
+        for round_ in range(3):
+            (corpus_copy / f"note-{round_}.txt").write_text(
+                f"---\ntitle: Note {round_}\n---\nNote number {round_} says export controls on chips shape the race.\n")
+            report = reindexer.run()
+            assert report.changed
+            remember_version()
+    finally:
+        stop.set()
+        for thread in askers:
+            thread.join()
+    assert failures == []
+    assert len(answers) >= 15  # ~30 on 2 cores: the builds embed on the same CPU
+    for answer in answers:  # every answer cites passages of one whole version
+        cited = {c.passage_id for c in answer.citations}
+        assert any(cited <= passages for passages in versions.values())
+    assert len(versions) == 4
