@@ -323,7 +323,8 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
         reindexer=_reindexer(settings, engine, embedder),
         feedback=FeedbackStore(settings.feedback_db),
         seen=SeenEvents(settings.feedback_db),
-        config=SlackConfig(admin_users=tuple(settings.slack_admin_users), cooldown_seconds=settings.cooldown_seconds),
+        config=SlackConfig(admin_users=tuple(settings.slack_admin_users), cooldown_seconds=settings.cooldown_seconds,
+                           answer_workers=settings.answer_workers),
         client=web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base),
         signing_secret=secret,
     )

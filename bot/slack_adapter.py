@@ -13,6 +13,7 @@ import functools
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -39,6 +40,7 @@ _MENTION = re.compile(r"<@[A-Z0-9]+>")
 class SlackConfig:
     admin_users: tuple[str, ...] = ()  # user ids allowed to /reindex
     cooldown_seconds: float = 10.0
+    answer_workers: int = 2
 
 
 def web_client(token: str, api_base: str) -> WebClient:
@@ -51,19 +53,29 @@ def web_client(token: str, api_base: str) -> WebClient:
 def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackStore, seen: SeenEvents,
               config: SlackConfig, client: WebClient, signing_secret: str | None) -> App:
     """The bolt app with every listener registered; serve it over HTTP or Socket Mode."""
-    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=True)
+    # bolt acks from its own thread pool; if answers ran there too, a burst of questions
+    # would keep later acks waiting past Slack's 3 s. Answers go to a bounded pool of
+    # their own and bolt's threads return at once.
+    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=True,
+              listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"))
+    answering = ThreadPoolExecutor(max_workers=config.answer_workers, thread_name_prefix="answer")
+    reindexing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
     cooldown = Cooldown(config.cooldown_seconds)
 
-    def guarded(listener: Callable) -> Callable:
-        """A lazy listener's failure reaches the user as one short line and the log as a trace."""
-        @functools.wraps(listener)
-        def run(respond, **kwargs):
+    def guarded(listener: Callable, pool: ThreadPoolExecutor = answering) -> Callable:
+        """Run a lazy listener in ``pool``; a failure reaches the user as one short line
+        and the log as a trace."""
+        def work(respond, kwargs):
             try:
                 listener(respond=respond, **kwargs)
             except Exception as error:  # noqa: BLE001
                 if not isinstance(error, ParleyError):
                     log.error("%s failed", listener.__name__, exc_info=error)
                 respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+
+        @functools.wraps(listener)
+        def run(respond, **kwargs):
+            pool.submit(work, respond, kwargs)
         return run
 
     def remember(answer) -> str | None:
@@ -72,19 +84,29 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
             return None
         return feedback.record_answer(PLATFORM, answer.question, [c.passage_id for c in answer.citations])
 
-    def post_answer(respond, question: str, *, private: bool) -> None:
+    def post_answer(respond, client: WebClient, command: dict, question: str, *, private: bool) -> None:
         answer = engine.ask(question)
         answer_id = remember(answer)
         for message in render_answer(answer, answer_id):
-            respond(text=message.text, blocks=message.blocks, response_type="ephemeral" if private else "in_channel",
-                    replace_original=False)
+            sent = respond(text=message.text, blocks=message.blocks,
+                           response_type="ephemeral" if private else "in_channel", replace_original=False)
+            if sent.status_code == 200:
+                continue
+            # The response_url failed (expired, or Slack had an error): post through the
+            # Web API instead, so the answer is not lost.
+            log.warning("response_url answered %s; posting through the Web API", sent.status_code)
+            if private:
+                client.chat_postEphemeral(channel=command["channel_id"], user=command["user_id"],
+                                          text=message.text, blocks=message.blocks)
+            else:
+                client.chat_postMessage(channel=command["channel_id"], text=message.text, blocks=message.blocks)
 
     # -- /ask ------------------------------------------------------------------------
     def ack_ask(ack, command) -> None:
         ack(response_type="ephemeral", text="Searching the corpus…")
 
     @guarded
-    def answer_ask(respond, command) -> None:
+    def answer_ask(respond, command, client) -> None:
         text = " ".join((command.get("text") or "").split())
         private = text.lower().startswith("private ")
         question = text[len("private "):].strip() if private else text
@@ -96,7 +118,7 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
         if wait:
             respond(text=f"Please wait {wait:.0f} s before asking again.", response_type="ephemeral", replace_original=False)
             return
-        post_answer(respond, question, private=private)
+        post_answer(respond, client, command, question, private=private)
 
     app.command("/ask")(ack=ack_ask, lazy=[answer_ask])
 
@@ -124,7 +146,6 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
         else:
             ack(response_type="ephemeral", text="Re-indexing the corpus; answers continue meanwhile…")
 
-    @guarded
     def run_reindex(respond, command) -> None:
         if not may_reindex(command["user_id"]):
             return
@@ -135,7 +156,7 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
             return
         respond(text=describe(report), response_type="ephemeral", replace_original=False)
 
-    app.command("/reindex")(ack=ack_reindex, lazy=[run_reindex])
+    app.command("/reindex")(ack=ack_reindex, lazy=[guarded(run_reindex, reindexing)])
 
     # -- mentions, DMs, thread follow-ups ----------------------------------------------
     def answer_in_thread(event: dict, client: WebClient) -> None:
@@ -167,7 +188,7 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
 
     @app.event("app_mention")
     def on_mention(event, client) -> None:
-        answer_in_thread(event, client)
+        answering.submit(answer_in_thread, event, client)
 
     @app.event("message")
     def on_message(event, client, context) -> None:
@@ -176,7 +197,7 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
         is_dm = event.get("channel_type") == "im"
         in_our_thread = event.get("thread_ts") and seen.is_our_thread(f"{event['channel']}:{event['thread_ts']}")
         if is_dm or in_our_thread:
-            answer_in_thread(event, client)
+            answering.submit(answer_in_thread, event, client)
 
     # -- feedback ----------------------------------------------------------------------
     def thanks(stored: bool) -> str:
@@ -208,6 +229,7 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 512  # the default backlog of 5 resets connections in a burst
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -29,6 +29,8 @@ class Received:
 class FakeSlack:
     received: list[Received] = field(default_factory=list)
     socket_acks: list[dict] = field(default_factory=list)
+    # Scripted faults: path prefix -> HTTP statuses to answer with, in order, before succeeding.
+    faults: dict[str, list[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> "FakeSlack":
@@ -86,11 +88,18 @@ class FakeSlack:
                 if key in body:
                     body[key] = json.loads(body[key])
         self._record(f"/api/{method}", body)
+        fault = self._fault(f"/api/{method}")
+        if fault == 429:
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        if fault:
+            return web.Response(status=fault, text="upstream error")
         if method == "auth.test":
             return web.json_response({"ok": True, "url": "https://example.slack.com/", "team": "Example",
                                       "user": "parley", "team_id": "T1", "user_id": BOT_USER, "bot_id": "B1"})
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
+        if method == "chat.postEphemeral":
+            return web.json_response({"ok": True, "message_ts": f"{time.time():.6f}"})
         if method == "chat.postMessage":
             problem = blocks_problem(body.get("blocks") or [])
             if problem:
@@ -101,6 +110,9 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
         self._record(f"/response/{request.match_info['id']}", body)
+        fault = self._fault("/response/")
+        if fault:
+            return web.Response(status=fault, text="expired_url")
         problem = blocks_problem(body.get("blocks") or [])
         if problem:
             return web.Response(status=400, text=f"invalid_blocks: {problem}")
@@ -125,6 +137,13 @@ class FakeSlack:
         envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": kind == "slash_commands"}
         asyncio.run_coroutine_threadsafe(self.socket.send_str(json.dumps(envelope)), self.loop).result(10)
         return envelope_id
+
+    def _fault(self, path: str) -> int | None:
+        with self._lock:
+            for prefix, statuses in self.faults.items():
+                if path.startswith(prefix) and statuses:
+                    return statuses.pop(0)
+        return None
 
     def _record(self, path: str, body: Any) -> None:
         with self._lock:

@@ -253,3 +253,44 @@ def test_socket_mode_acks_over_the_socket(engine, fake, stores):
         assert "coopetition" in json.dumps(answer).lower()
     finally:
         handler.close()
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_web_api_rate_limits_and_server_errors_are_retried(server, fake, status):
+    fake.faults["/api/chat.postMessage"] = [status]
+    server.event({"type": "app_mention", "user": "U1", "text": f"<@{BOT_USER}> Who is Xue Lan?",
+                  "ts": f"17000000{status}.000100", "channel": "C1"})
+    posted = fake.wait_for("/api/chat.postMessage", count=2, timeout=30)
+    assert len(posted) == 2  # the failed attempt, then the retry that landed
+    time.sleep(0.5)
+    assert len(fake.calls("/api/chat.postMessage")) == 2
+    assert "Xue Lan" in json.dumps(posted[1].body["blocks"])
+
+
+@pytest.mark.parametrize("private", [False, True])
+def test_a_failing_response_url_falls_back_to_the_web_api(server, fake, private):
+    fake.faults["/response/"] = [404, 404, 404]  # expired
+    text = ("private " if private else "") + "What is coopetition?"
+    server.command(fake, "/ask", text)
+    method = "/api/chat.postEphemeral" if private else "/api/chat.postMessage"
+    fallback = fake.wait_for(method, timeout=30)[0].body
+    assert fallback["channel"] == "C1" and "coopetition" in json.dumps(fallback["blocks"]).lower()
+    if private:
+        assert fallback["user"] == "U1"
+
+
+def test_two_hundred_concurrent_asks_are_all_acked_in_time_and_answered_once(server, fake):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["What is coopetition?", "Who is Xue Lan?", "What is competitive coexistence?", "Is China an adversary?"]
+    with ThreadPoolExecutor(max_workers=200) as pool:
+        results = list(pool.map(lambda n: server.command(fake, "/ask", questions[n % 4], user=f"L{n}"), range(200)))
+    assert [status for status, _, _, _ in results] == [200] * 200
+    acks = sorted(seconds for _, _, seconds, _ in results)
+    assert acks[-1] < 3.0, acks[-5:]
+    deadline = time.monotonic() + 120
+    ids = [response_id for _, _, _, response_id in results]
+    while sum(1 for i in ids if fake.calls(f"/response/{i}")) < 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [len(fake.calls(f"/response/{i}")) for i in ids] == [1] * 200
+    print(f"\n200 concurrent /ask: ack p50 {acks[99] * 1000:.0f} ms, max {acks[-1] * 1000:.0f} ms; 200 answered once")
