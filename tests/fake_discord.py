@@ -42,6 +42,9 @@ class FakeDiscord:
     interactions: dict[str, float] = field(default_factory=dict)  # token -> dispatched at
     interaction_ids: dict[str, tuple[str, int]] = field(default_factory=dict)  # token -> (id, type)
     threads: list[str] = field(default_factory=list)
+    # Scripted faults: path fragment -> HTTP statuses to answer with, in order, first.
+    faults: dict[str, list[int]] = field(default_factory=dict)
+    connections: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(950000000000000001))
     _ws: web.WebSocketResponse | None = None
     _sequence: int = 0
@@ -151,6 +154,7 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._ws = ws
+        self.connections += 1
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}}))
         async for message in ws:
             if message.type != WSMsgType.TEXT:
@@ -164,6 +168,9 @@ class FakeDiscord:
                     "application": {"id": str(BOT_ID), "flags": 0}, "private_channels": [], "relationships": []})
                 await self.dispatch("GUILD_CREATE", self._guild())
                 self.ready.set()
+            elif payload["op"] == 6:  # RESUME after a dropped connection
+                self.resumed = payload["d"]
+                await self.dispatch("RESUMED", {})
             elif payload["op"] == 1:  # heartbeat
                 await ws.send_str(json.dumps({"op": 11}))
         return ws
@@ -184,12 +191,25 @@ class FakeDiscord:
             "members": [{"user": self.user(BOT_ID, bot=True), "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}],
         }
 
+    async def drop_gateway(self) -> None:
+        """Close the gateway as Discord does on a server-side error (resumable code)."""
+        await self._ws.close(code=4000, message=b"unknown error")
+
     # -- REST ------------------------------------------------------------------------
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body = await request.json() if request.can_read_body else None
         self.requests.append(Request(request.method, path, body, time.monotonic()))
         method = request.method
+        for fragment, statuses in self.faults.items():
+            if fragment in path and statuses:
+                status = statuses.pop(0)
+                if status == 429:  # discord.py trusts a 429 only with Discord's Via header
+                    return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": 0.3,
+                                                         "global": False}).encode(), status=429,
+                                        headers={"Content-Type": "application/json", "Via": "1.1 google",
+                                                 "Retry-After": "1"})
+                return _json({"message": "Server error", "code": 0}, status=status)
         if path == "/users/@me":
             return _json(self.user(BOT_ID, bot=True))
         if path == "/oauth2/applications/@me":

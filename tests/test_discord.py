@@ -321,3 +321,59 @@ def test_an_unexpected_error_is_an_apology_for_the_user_and_a_trace_in_the_log(f
     assert reply.body["content"] == APOLOGY
     assert "RuntimeError: encoder exploded" in caplog.text  # the trace, not just a line
     assert "fake.token.value" not in caplog.text
+
+
+@pytest.mark.parametrize("status", [429, 500, 502])
+def test_rate_limits_and_server_errors_on_follow_ups_are_retried(engine, feedback, status):
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            fake.faults[f"/webhooks/{BOT_ID}/"] = [status]
+            token = await fake.slash("ask", {"question": "Who is Xue Lan?"})
+            sent = await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}", count=2, timeout=30)
+            assert "Xue Lan" in str(sent[1].body["embeds"])
+
+    run(scenario())
+
+
+def test_the_bot_resumes_after_the_gateway_drops_and_answers_again(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            await fake.drop_gateway()
+            deadline = time.monotonic() + 30
+            while not hasattr(fake, "resumed") and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert fake.connections == 2 and fake.resumed["session_id"] == "fake-session"
+            token = await fake.slash("ask", {"question": "What is coopetition?"})
+            follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+            assert "coopetition" in str(follow.body["embeds"]).lower()
+
+    run(scenario())
+
+
+def test_fifty_simultaneous_interactions_are_all_deferred_in_time_and_the_loop_never_stalls(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback, answer_workers=2) as (fake, bot):
+            lags = []
+
+            async def watch_loop():
+                while True:
+                    started = time.monotonic()
+                    await asyncio.sleep(0.01)
+                    lags.append(time.monotonic() - started - 0.01)
+
+            watcher = asyncio.create_task(watch_loop())
+            tokens = await asyncio.gather(*(fake.slash("ask", {"question": "What is competitive coexistence?"},
+                                                       user_id=20000 + n) for n in range(50)))
+            defers = []
+            for token in tokens:
+                callback = (await fake.wait_for("POST", f"/{token}/callback", timeout=30))[0]
+                defers.append(callback.at - fake.interactions[token])
+            for token in tokens:
+                await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}", timeout=120)
+            watcher.cancel()
+            return defers, lags
+
+    defers, lags = run(scenario())
+    assert max(defers) < 3.0
+    assert max(lags) < 0.5  # answers run in the bounded pool, not on the event loop
+    print(f"\n50 simultaneous interactions: defer max {max(defers) * 1000:.0f} ms; event-loop lag max {max(lags) * 1000:.0f} ms")
