@@ -44,8 +44,9 @@ def escape(text: str) -> str:
 def render_answer(answer: Answer) -> list[DiscordMessage]:
     """An answer as one or more messages; a refusal as one short, kind message."""
     if not answer.answered:
+        note = f"*{escape(answer.note)}*\n" if answer.note else ""
         return [DiscordMessage(content=_fit(
-            "I couldn't find anything in the corpus that answers that. It covers the debate "
+            note + "I couldn't find anything in the corpus that answers that. It covers the debate "
             "over whether the US and China are in an AI race or should cooperate on AI safety; "
             "try asking about that, or use /sources to see every document.", CONTENT_LIMIT))]
     sections: list[tuple[str, list[str]]] = []

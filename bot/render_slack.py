@@ -42,6 +42,8 @@ def render_answer(answer: Answer, answer_id: str | None = None) -> list[SlackMes
         text = ("I couldn't find anything in the corpus that answers that. It covers the debate over "
                 "whether the US and China are in an AI race or should cooperate on AI safety; try "
                 "asking about that, or use /sources to see every document.")
+        if answer.note:
+            text = f"_{escape(answer.note)}_\n{text}"
         return [_checked(SlackMessage(text=f"{escape(answer.question)}\n{text}", blocks=[
             header, {"type": "section", "text": {"type": "mrkdwn", "text": text}}]))]
     by_number = {c.n: c for c in answer.citations}

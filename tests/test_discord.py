@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import statistics
 import time
 
@@ -377,3 +378,21 @@ def test_fifty_simultaneous_interactions_are_all_deferred_in_time_and_the_loop_n
     assert max(defers) < 3.0
     assert max(lags) < 0.5  # answers run in the bounded pool, not on the event loop
     print(f"\n50 simultaneous interactions: defer max {max(defers) * 1000:.0f} ms; event-loop lag max {max(lags) * 1000:.0f} ms")
+
+
+def test_hostile_text_in_a_mention_is_answered_without_markup_or_pings(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            text = f"<@{BOT_ID}> @everyone \u200bWhat is\u202e competitive\u2060 coexistence?"
+            await fake.post_message(text, mentions_bot=True)
+            deadline = time.monotonic() + 30
+            while not fake.threads and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            answer = (await fake.wait_for("POST", f"/channels/{fake.threads[0]}/messages"))[0]
+            assert answer.body["allowed_mentions"] == {"parse": []}
+            wire = json.dumps(answer.body)
+            assert "\\u200b" not in wire and "\\u202e" not in wire
+            assert answer.body["embeds"][0]["title"] == "@everyone What is competitive coexistence?"  # pings no one
+            assert "competitive coexistence" in str(answer.body["embeds"])
+
+    run(scenario())

@@ -69,3 +69,11 @@ def test_sources_list_every_document(engine):
     text = " ".join(f["value"] for m in messages for e in m.embeds for f in e["fields"])
     for source in engine.sources():
         assert escape(source.title) in text
+
+
+def test_a_refusal_keeps_the_note_about_a_shortened_question():
+    from bot.render_slack import render_answer as slack_render
+
+    answer = Answer("q", False, "", [], [], "Nothing", note="Your question was 100,000 characters long; I answered its first 990.")
+    assert "100,000 characters" in render_answer(answer)[0].content
+    assert "100,000 characters" in str(slack_render(answer)[0].blocks)

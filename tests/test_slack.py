@@ -294,3 +294,13 @@ def test_two_hundred_concurrent_asks_are_all_acked_in_time_and_answered_once(ser
         time.sleep(0.1)
     assert [len(fake.calls(f"/response/{i}")) for i in ids] == [1] * 200
     print(f"\n200 concurrent /ask: ack p50 {acks[99] * 1000:.0f} ms, max {acks[-1] * 1000:.0f} ms; 200 answered once")
+
+
+def test_hostile_text_through_the_slash_command_is_answered_with_a_note(server, fake):
+    text = "\x00\u202eIs China an adversary?\u200b " + "padding " * 12_500  # 100,000+ characters
+    status, _, seconds, response_id = server.command(fake, "/ask", text)
+    assert status == 200 and seconds < 3.0
+    answer = fake.wait_for(f"/response/{response_id}")[0].body
+    wire = json.dumps(answer)
+    assert "characters long; I answered its first" in wire
+    assert "\\u0000" not in wire and "\\u202e" not in wire and "\\u200b" not in wire
