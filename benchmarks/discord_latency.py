@@ -7,14 +7,11 @@ from pathlib import Path
 os.environ["HF_HUB_OFFLINE"]="1"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from index.versions import IndexLocation
-from index.embed import Embedder, packaged_model_path
-from index.search import SearchSettings
 from bot.engine import ServedIndex, AnswerEngine
 from bot.feedback import FeedbackStore
 from tests.test_discord import running_bot
 from tests.fake_discord import BOT_ID
-emb=Embedder(packaged_model_path())
-engine=AnswerEngine(ServedIndex(IndexLocation(Path(sys.argv[1] if len(sys.argv) > 1 else "data/index")), emb, SearchSettings()))
+engine=AnswerEngine(ServedIndex(IndexLocation(Path(sys.argv[1] if len(sys.argv) > 1 else "data/index"))))
 engine.ask("warm up")
 fb=FeedbackStore(Path(tempfile.mkdtemp()) / "votes.sqlite3")
 async def main():

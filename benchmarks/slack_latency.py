@@ -16,14 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.engine import AnswerEngine, ServedIndex  # noqa: E402
 from bot.feedback import FeedbackStore  # noqa: E402
 from bot.guard import SeenEvents  # noqa: E402
-from index.embed import Embedder, packaged_model_path  # noqa: E402
-from index.search import SearchSettings  # noqa: E402
 from index.versions import IndexLocation  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.test_slack import Server  # noqa: E402
 
-engine = AnswerEngine(ServedIndex(IndexLocation(Path(sys.argv[1] if len(sys.argv) > 1 else "data/index")),
-                                  Embedder(packaged_model_path()), SearchSettings()))
+engine = AnswerEngine(ServedIndex(IndexLocation(Path(sys.argv[1] if len(sys.argv) > 1 else "data/index"))))
 engine.ask("warm up")
 db = Path(tempfile.mkdtemp()) / "db.sqlite3"
 fake = FakeSlack().start()

@@ -145,14 +145,13 @@ def _embedder(settings: Settings):
     return Embedder(settings.model_path or packaged_model_path(), batch_size=settings.embed_batch_size)
 
 
-def _engine(settings: Settings, embedder=None):
-    from bot.compose import AnswerSettings
+def _engine(settings: Settings):
+    """The answer engine; questions are embedded by the index's ONNX encoder, so nothing
+    here imports torch or sentence-transformers."""
     from bot.engine import AnswerEngine, ServedIndex
-    from index.search import SearchSettings
     from index.versions import IndexLocation
 
-    served = ServedIndex(IndexLocation(settings.index_dir), embedder or _embedder(settings), SearchSettings())
-    return AnswerEngine(served, AnswerSettings())
+    return AnswerEngine(ServedIndex(IndexLocation(settings.index_dir), encoder_threads=settings.query_threads))
 
 
 def _questions(args: argparse.Namespace):
@@ -218,22 +217,22 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return _answer_each(args, settings, respond)
 
 
-def _reindexer(settings: Settings, engine, embedder):
+def _reindexer(settings: Settings, engine):
+    """Re-indexing from a chat command; its model loads only when a re-index runs."""
     from bot.reindex import ReindexJob, Reindexer
     from index.build import ChunkSettings
 
     job = ReindexJob(settings.corpus_dir, ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
                      settings.stance_labels)
-    return Reindexer(engine.served, embedder, job)
+    return Reindexer(engine.served, _embedder(settings), job)
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import SAMPLE_QUESTION, Console, run_interactive
 
-    embedder = _embedder(settings)
-    engine = _engine(settings, embedder)
+    engine = _engine(settings)
     engine.served.retriever()  # fail now, with a clear line, if there is no index
-    console = Console(engine, _reindexer(settings, engine, embedder), sys.stdout)
+    console = Console(engine, _reindexer(settings, engine), sys.stdout)
     if not sys.stdin.isatty():
         console.say(f"(stdin is not a terminal: answering one sample question)\nyou> {SAMPLE_QUESTION}")
         console.handle(SAMPLE_QUESTION)
@@ -280,15 +279,14 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
         print(invite_url(token))
         return 0
     configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    embedder = _embedder(settings)
-    engine = _engine(settings, embedder)
+    engine = _engine(settings)
     try:
         engine.served.retriever()  # load model and index before going online
     except ParleyError as error:  # still start: users get a visible "index missing" answer
         log.warning("starting without an index: %s", error)
     bot = ParleyBot(
         engine=engine,
-        reindexer=_reindexer(settings, engine, embedder),
+        reindexer=_reindexer(settings, engine),
         feedback=FeedbackStore(settings.feedback_db),
         config=DiscordConfig(
             guild_ids=tuple(settings.discord_guild_ids),
@@ -311,8 +309,7 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
     from bot.guard import SeenEvents
     from bot.slack_adapter import EVENTS_PATH, SlackConfig, build_app, http_server, web_client
 
-    embedder = _embedder(settings)
-    engine = _engine(settings, embedder)
+    engine = _engine(settings)
     try:
         engine.served.retriever()  # load model and index before serving
     except ParleyError as error:
@@ -320,7 +317,7 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = build_app(
         engine=engine,
-        reindexer=_reindexer(settings, engine, embedder),
+        reindexer=_reindexer(settings, engine),
         feedback=FeedbackStore(settings.feedback_db),
         seen=SeenEvents(settings.feedback_db),
         config=SlackConfig(admin_users=tuple(settings.slack_admin_users), cooldown_seconds=settings.cooldown_seconds,

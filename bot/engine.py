@@ -26,12 +26,18 @@ class EmptyQuestionError(ParleyError):
 
 class ServedIndex:
     """The index being served. A re-index swaps in a whole new ``Retriever`` with one
-    assignment, so each question is answered from one version, old or new, never a mix."""
+    assignment, so each question is answered from one version, old or new, never a mix.
 
-    def __init__(self, location: IndexLocation, encoder: QueryEncoder, settings: SearchSettings):
+    Questions are embedded by the version's own ONNX encoder (``query_encoder.py``), so
+    serving never imports torch; a test or a benchmark may pass another ``encoder``.
+    """
+
+    def __init__(self, location: IndexLocation, settings: SearchSettings = SearchSettings(), *,
+                 encoder: QueryEncoder | None = None, encoder_threads: int = 0):
         self.location = location
-        self.encoder = encoder
         self.settings = settings
+        self.encoder = encoder
+        self.encoder_threads = encoder_threads
         self._retriever: Retriever | None = None
         self._loading = threading.Lock()
 
@@ -52,10 +58,17 @@ class ServedIndex:
 
     def _load(self) -> Retriever:
         index = self.location.open()
-        model = getattr(self.encoder, "info", None)
-        if model is not None:
-            index.check_model(model)
-        return Retriever(index, self.encoder, self.settings)
+        if self.encoder is not None:
+            model = getattr(self.encoder, "info", None)
+            if model is not None:
+                index.check_model(model)
+            return Retriever(index, self.encoder, self.settings)
+        previous = self._retriever
+        if previous is not None and getattr(previous.encoder, "record", None) == index.manifest.query_encoder:
+            encoder = previous.encoder  # the same export: keep its loaded session
+        else:
+            encoder = index.query_encoder(self.encoder_threads)
+        return Retriever(index, encoder, self.settings)
 
 
 class AnswerEngine:

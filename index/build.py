@@ -8,6 +8,7 @@ the model and the served index stays as it is.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from index.corpus import CorpusProblem, SourceDocument, load_corpus
 from index.embed import Embedder
 from index.errors import CorpusError, IndexUnreadableError, NoIndexError, ParleyError
 from index.stance import assign_stances, labels_fingerprint, load_labels
-from index.store import IndexedDocument, LoadedIndex, SentenceTable, write_index
+from index.query_encoder import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, QueryEncoderRecord, file_sha256
+from index.store import IndexedDocument, LoadedIndex, Manifest, SentenceTable, write_index
 from index.versions import IndexLocation
 
 # Bump when cleaning or chunking rules change: every document is then re-cut (vectors of
@@ -102,6 +104,7 @@ def build_index(
             and manifest.documents == hashes
             and manifest.pipeline == pipeline
             and manifest.matches_model(embedder.info)
+            and manifest.query_encoder.scheme == EXPORT_SCHEME
         ):
             location.collect_garbage()
             return BuildReport(
@@ -145,6 +148,9 @@ def build_index(
             new_passages = sum(1 for text in set(passage_inputs) if text not in known_vectors)
             fresh = embedder.encode(missing, show_progress=show_progress and len(missing) > 64)
             known_vectors.update(zip(missing, fresh))
+            query_encoder = None if full else _reuse_query_encoder(location, manifest, embedder, staged)
+            if query_encoder is None:
+                query_encoder = embedder.export_query_encoder(staged)
             write_index(
                 staged,
                 documents=documents,
@@ -157,6 +163,7 @@ def build_index(
                     vectors=_stack(known_vectors, sentence_inputs, embedder.info.dimension),
                 ),
                 model=embedder.info,
+                query_encoder=query_encoder,
                 pipeline=pipeline,
             )
             served = location.publish(staged)
@@ -183,6 +190,38 @@ def build_index(
             problems=corpus.problems,
             previous_unusable=previous_unusable,
         )
+
+
+def _reuse_query_encoder(
+    location: IndexLocation, manifest: Manifest | None, embedder: Embedder, staged: Path
+) -> QueryEncoderRecord | None:
+    """Link the served version's exported encoder into ``staged`` when it was exported
+    from the same weights the same way; ``None`` when it must be exported afresh.
+
+    A hard link costs no space and no time; the files are never modified in place, and
+    deleting an old version only drops its link.
+    """
+    if manifest is None:
+        return None
+    record = manifest.query_encoder
+    if record.scheme != EXPORT_SCHEME or record.weights_sha256 != embedder.info.weights_sha256:
+        return None
+    served = location.current_version()
+    for name in (ENCODER_FILE, TOKENIZER_FILE):
+        try:
+            os.link(served / name, staged / name)
+        except OSError:  # another file system, or links not supported: copy
+            try:
+                shutil.copy2(served / name, staged / name)
+            except OSError:
+                return None
+    if (file_sha256(staged / ENCODER_FILE), file_sha256(staged / TOKENIZER_FILE)) != (
+        record.onnx_sha256, record.tokenizer_sha256
+    ):
+        for name in (ENCODER_FILE, TOKENIZER_FILE):
+            (staged / name).unlink(missing_ok=True)
+        return None
+    return record
 
 
 def dense_input(document: IndexedDocument, text: str) -> str:

@@ -29,8 +29,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from index.chunk import Passage
 from index.embed import ModelInfo
 from index.errors import IndexUnreadableError
+from index.query_encoder import OnnxQueryEncoder, QueryEncoderRecord
 
-FORMAT_VERSION = 1
+# 2: each version carries its ONNX query encoder (query_encoder.py).
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 DOCUMENTS = "documents.json"
 PASSAGES = "passages.jsonl"
@@ -69,6 +71,7 @@ class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     format_version: int
     model: ModelRecord
+    query_encoder: QueryEncoderRecord
     pipeline: dict[str, int | str]
     documents: dict[str, str]  # doc_id -> content sha256
     passage_count: int
@@ -105,9 +108,11 @@ def write_index(
     bm25_texts: list[str],
     sentences: "SentenceTable",
     model: ModelInfo,
+    query_encoder: QueryEncoderRecord,
     pipeline: dict[str, int | str],
 ) -> Manifest:
-    """Write a complete index into the empty ``directory`` and fsync every file."""
+    """Write a complete index into ``directory``, which holds only the exported query
+    encoder so far, and fsync every file."""
     import bm25s
     import faiss
 
@@ -139,6 +144,7 @@ def write_index(
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=ModelRecord(**asdict(model)),
+        query_encoder=query_encoder,
         pipeline=pipeline,
         documents={d.doc_id: d.content_sha256 for d in documents},
         passage_count=len(passages),
@@ -234,6 +240,12 @@ class LoadedIndex:
                 f"is configured with {model.name} ({model.dimension} dimensions, weights "
                 f"{model.weights_sha256[:12]}). {REBUILD_HINT}"
             )
+
+    def query_encoder(self, threads: int = 0) -> OnnxQueryEncoder:
+        """The encoder for questions that this version's vectors were made with."""
+        model = self.manifest.model
+        return OnnxQueryEncoder(self.directory, self.manifest.query_encoder,
+                                ModelInfo(model.name, model.dimension, model.weights_sha256), threads=threads)
 
     def vectors(self) -> np.ndarray:
         """All passage vectors, row i for passage i."""

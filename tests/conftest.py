@@ -54,9 +54,10 @@ def built_index(tmp_path_factory, embedder) -> tuple[Path, BuildReport]:
 
 
 @pytest.fixture(scope="session")
-def engine(built_index, embedder) -> AnswerEngine:
-    """The answer engine over the built index (read-only: do not rebuild its folder)."""
-    return AnswerEngine(ServedIndex(IndexLocation(built_index[0]), embedder, SearchSettings()))
+def engine(built_index) -> AnswerEngine:
+    """The answer engine over the built index, embedding questions with the index's ONNX
+    encoder as the product does (read-only: do not rebuild its folder)."""
+    return AnswerEngine(ServedIndex(IndexLocation(built_index[0])))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.helpers import STANCE_LABELS
 
 @pytest.fixture
 def console(index_copy, corpus_copy, embedder):
-    engine = AnswerEngine(ServedIndex(index_copy, embedder, SearchSettings()))
+    engine = AnswerEngine(ServedIndex(index_copy))
     reindexer = Reindexer(engine.served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
     output = io.StringIO()
     return Console(engine, reindexer, output), output, corpus_copy

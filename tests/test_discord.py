@@ -119,7 +119,7 @@ def test_reindex_is_refused_for_a_plain_member_and_runs_for_admins_while_asks_co
     from bot.engine import AnswerEngine, ServedIndex
     from index.search import SearchSettings
 
-    served = ServedIndex(index_copy, embedder, SearchSettings())
+    served = ServedIndex(index_copy)
     local_engine = AnswerEngine(served)
     reindexer = Reindexer(served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
     (corpus_copy / "extra.txt").write_text(
@@ -192,7 +192,7 @@ def test_a_missing_index_gives_a_visible_message(feedback, embedder, tmp_path):
     from index.search import SearchSettings
     from index.versions import IndexLocation
 
-    engine = AnswerEngine(ServedIndex(IndexLocation(tmp_path / "no-index"), embedder, SearchSettings()))
+    engine = AnswerEngine(ServedIndex(IndexLocation(tmp_path / "no-index")))
 
     async def scenario():
         async with running_bot(engine, feedback) as (fake, bot):
@@ -310,7 +310,7 @@ def test_an_unexpected_error_is_an_apology_for_the_user_and_a_trace_in_the_log(f
     from index.search import SearchSettings
     from index.versions import IndexLocation
 
-    broken = AnswerEngine(ServedIndex(IndexLocation(built_index[0]), _BrokenEncoder(), SearchSettings()))
+    broken = AnswerEngine(ServedIndex(IndexLocation(built_index[0]), encoder=_BrokenEncoder()))
 
     async def scenario():
         async with running_bot(broken, feedback) as (fake, bot):

@@ -164,7 +164,7 @@ def test_hot_swap_under_load_fails_no_question_and_mixes_no_versions(index_copy,
     from index.build import ChunkSettings
     from index.search import SearchSettings
 
-    served = ServedIndex(index_copy, embedder, SearchSettings())
+    served = ServedIndex(index_copy)
     engine = AnswerEngine(served)
     reindexer = Reindexer(served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
     versions: dict[str, set[str]] = {}

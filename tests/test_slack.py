@@ -175,7 +175,7 @@ def test_an_admin_reindexes_while_questions_are_answered(embedder, fake, stores,
     from bot.engine import AnswerEngine, ServedIndex
     from index.search import SearchSettings
 
-    served = ServedIndex(index_copy, embedder, SearchSettings())
+    served = ServedIndex(index_copy)
     reindexer = Reindexer(served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
     (corpus_copy / "extra.txt").write_text("---\ntitle: Lunar note\n---\nA lunar research station would run on "
                                            "a small fission reactor through the long lunar night.\n")

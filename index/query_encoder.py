@@ -1,0 +1,91 @@
+"""The query encoder that answers questions: the index's model exported to ONNX.
+
+Importing sentence-transformers (and torch) costs 6–8 s on a small machine, longer than a
+chat platform waits for a cold process. So each index version carries its model's
+transformer, mean pooling and L2 normalisation as one ONNX graph, plus the tokenizer set up
+exactly as sentence-transformers uses it; questions are embedded with onnxruntime and
+tokenizers, which import and load in well under a second. The index build keeps using
+sentence-transformers (see ``Embedder.export_query_encoder``), and a test holds the two to
+cosine ≥ 0.999.
+
+Because the encoder lives in the version directory, a swapped-in index always comes with
+the encoder its vectors were made with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from index.embed import ModelInfo
+from index.errors import IndexUnreadableError
+
+ENCODER_FILE = "query-encoder.onnx"
+TOKENIZER_FILE = "query-tokenizer.json"
+# Bump when the exported graph or the tokenizer set-up changes: the next build re-exports.
+EXPORT_SCHEME = 1
+
+
+class QueryEncoderRecord(BaseModel):
+    """What the manifest records about the exported encoder."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    scheme: int
+    weights_sha256: str  # of the sentence-transformers weights it was exported from
+    onnx_sha256: str
+    tokenizer_sha256: str
+    max_tokens: int
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class OnnxQueryEncoder:
+    """Embeds questions with an index version's exported encoder; unit float32 vectors."""
+
+    def __init__(self, directory: Path, record: QueryEncoderRecord, model: ModelInfo, *, threads: int = 0):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.info = model
+        self.record = record
+        for name, expected in ((ENCODER_FILE, record.onnx_sha256), (TOKENIZER_FILE, record.tokenizer_sha256)):
+            try:
+                actual = file_sha256(directory / name)
+            except OSError as error:
+                raise IndexUnreadableError(
+                    f"The index at {directory} has no readable {name} ({error.strerror}). "
+                    "Run `parley index build --full` to rebuild it."
+                ) from None
+            if actual != expected:
+                raise IndexUnreadableError(
+                    f"The index at {directory} is damaged: {name} does not match its hash in the "
+                    "manifest. Run `parley index build --full` to rebuild it."
+                )
+        options = onnxruntime.SessionOptions()
+        # 0 lets onnxruntime use every core; a bot answering several questions at once may
+        # prefer 1 per question (setting query_threads).
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3  # warnings about unused initialisers are noise here
+        self._session = onnxruntime.InferenceSession(
+            str(directory / ENCODER_FILE), options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Vectors for ``texts``, shape ``(len(texts), dimension)``, unit length."""
+        if not texts:
+            return np.zeros((0, self.info.dimension), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(texts)
+        feeds = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        (vectors,) = self._session.run(None, feeds)
+        return np.ascontiguousarray(vectors, dtype=np.float32)

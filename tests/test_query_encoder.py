@@ -1,0 +1,87 @@
+"""The ONNX query encoder each index version carries: same vectors as sentence-transformers,
+kept whole, reused across builds, and the only model the query path loads."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from index.build import build_index, dense_input
+from index.errors import IndexUnreadableError
+from index.query_encoder import ENCODER_FILE, TOKENIZER_FILE
+from index.store import read_manifest
+from tests.helpers import CORPUS_DIR, PROJECT_DIR, STANCE_LABELS
+
+
+def texts_to_compare(index) -> list[str]:
+    """Every passage input and sentence of the corpus, every evaluation question, and
+    inputs that stress the tokenizer: long, non-Latin, emoji, odd spacing."""
+    passages = [dense_input(index.documents[p.doc_id], p.text) for p in index.passages]
+    sentences = [index.documents[index.passages[int(row)].doc_id].text[start:end]
+                 for row, (start, end) in zip(index.sentences.rows, index.sentences.spans)]
+    questions = []
+    for name in ("dev.jsonl", "heldout.jsonl"):
+        with (PROJECT_DIR / "tests" / "eval" / name).open() as handle:
+            questions += [json.loads(line)["q"] for line in handle if line.strip()]
+    awkward = [
+        " ".join(p.text for p in index.passages[:6]),  # over 256 tokens: truncated the same way
+        "中美两国应该在人工智能安全方面合作吗？",
+        "Is the AI race 🏁 real?? 🤖🤖",
+        "  ragged\twhitespace \n and CAPITALS  ",
+        "x",
+    ]
+    return passages + sentences + questions + awkward
+
+
+def test_onnx_vectors_match_sentence_transformers(engine, embedder):
+    index = engine.served.retriever().index
+    onnx = index.query_encoder()
+    texts = texts_to_compare(index)
+    assert len(texts) > 400
+    reference = embedder.encode(texts)
+    batched = onnx.encode(texts[:64])
+    one_by_one = np.vstack([onnx.encode([text]) for text in texts])
+    cosines = np.sum(one_by_one * reference, axis=1)
+    assert cosines.min() >= 0.999, texts[int(cosines.argmin())]
+    assert np.sum(batched * reference[:64], axis=1).min() >= 0.999  # padding changes nothing
+    assert np.allclose(np.linalg.norm(one_by_one, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_rebuild_links_the_served_encoder_instead_of_exporting_again(index_copy, corpus_copy, embedder):
+    before = index_copy.current_version()
+    essay = corpus_copy / "essay-who-should-win-the-ai-race.txt"
+    essay.write_text(essay.read_text() + "\nOne more closing line about chips and export controls, for the test.\n")
+    report = build_index(corpus_copy, index_copy, embedder, stance_labels=STANCE_LABELS)
+    after = index_copy.current_version()
+    assert report.changed and after != before
+    for name in (ENCODER_FILE, TOKENIZER_FILE):
+        assert (after / name).stat().st_ino == (before / name).stat().st_ino
+    assert read_manifest(after).query_encoder == read_manifest(before).query_encoder
+
+
+def test_a_corrupted_encoder_is_refused_with_one_clear_line(index_copy):
+    encoder = index_copy.current_version() / ENCODER_FILE
+    data = bytearray(encoder.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size: only the hash can tell
+    encoder.write_bytes(bytes(data))
+    with pytest.raises(IndexUnreadableError, match=f"{ENCODER_FILE} does not match its hash.*--full"):
+        index_copy.open().query_encoder()
+
+
+def test_answering_never_imports_torch_or_sentence_transformers(built_index):
+    """The cold-start budget depends on it: torch alone takes seconds to import."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        f"code = main(['ask', '--index', {str(built_index[0])!r}, 'Is there an AI race?'])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'sentence_transformers', 'transformers', 'sklearn'})\n"
+        "print('HEAVY', heavy, code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                            cwd=PROJECT_DIR, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY [] 0"
+    assert "[1]" in result.stdout  # it did answer, with a citation
