@@ -64,6 +64,18 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, handlers=[handler])
 
 
+CHECK_HELP = ("start up (settings, index, query encoder, client) and exit without connecting: "
+              "a deploy check, and how `parley bench` times start-up")
+
+
+def _ready(platform: str, engine) -> int:
+    """The --check report: what would be served, then exit 0."""
+    index = engine.served.retriever().index
+    print(f"Parley is ready for {platform}: {len(index.passages)} passages from {index.directory} "
+          "(--check: not connecting).")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="parley",
@@ -120,11 +132,23 @@ def _parser() -> argparse.ArgumentParser:
     discord_command = commands.add_parser("discord", parents=[index_dir], help="run the Discord bot (needs DISCORD_TOKEN)")
     discord_command.add_argument("--invite-url", action="store_true",
                                  help="print the URL that adds the bot to a server, then exit")
+    discord_command.add_argument("--check", action="store_true", help=CHECK_HELP)
     discord_command.set_defaults(run=_discord)
 
     slack_command = commands.add_parser("slack", parents=[index_dir],
                                         help="run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    slack_command.add_argument("--check", action="store_true", help=CHECK_HELP)
     slack_command.set_defaults(run=_slack)
+
+    bench = commands.add_parser(
+        "bench", parents=[index_dir, as_json],
+        help="measure cold start, latency, re-index and scale beside the naive build (takes minutes)",
+    )
+    bench.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder (re-index figures)")
+    bench.add_argument("--scale", type=_sizes, default=[], metavar="N[,N...]",
+                       help="also build and measure synthetic indexes of N passages, e.g. 10000,100000,1000000")
+    bench.add_argument("--repeats", type=int, default=5, help="runs per figure; medians are reported (default 5)")
+    bench.set_defaults(run=_bench)
 
     feedback = commands.add_parser("feedback", help="votes left on answers")
     feedback_commands = feedback.add_subparsers(title="feedback commands", metavar="ACTION")
@@ -295,6 +319,8 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
             answer_workers=settings.answer_workers,
         ),
     )
+    if args.check:
+        return _ready("Discord", engine)
     bot.run(token, log_handler=None)
     return 0
 
@@ -324,7 +350,10 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
                            answer_workers=settings.answer_workers),
         client=web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base),
         signing_secret=secret,
+        verify_token=not args.check,  # the token check is a call to Slack
     )
+    if args.check:
+        return _ready("Slack", engine)
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -334,6 +363,56 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
     server = http_server(app, "0.0.0.0", settings.slack_port)
     print(f"Parley serves Slack on port {settings.slack_port} at {EVENTS_PATH}.", file=sys.stderr)
     server.serve_forever()
+    return 0
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of passage counts, e.g. 10000,100000") from None
+    if not sizes or min(sizes) < 100:
+        raise argparse.ArgumentTypeError("each size must be at least 100 passages")
+    return sizes
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date
+
+    from bot import bench
+    from index.versions import IndexLocation
+
+    if args.repeats < 1:
+        raise UsageError("--repeats must be at least 1")
+    version = IndexLocation(settings.index_dir).current_version()  # no index: one clear line
+
+    def step(what: str) -> None:
+        print(f"parley bench: {what}...", file=sys.stderr, flush=True)
+
+    questions = bench.load_questions()
+    step(f"cold start ({args.repeats} runs each; the naive build takes seconds per run)")
+    figures = bench.cold_start(settings.index_dir, version, args.repeats)
+    step(f"warm latency over {len(questions)} questions")
+    embedder = _embedder(settings)
+    figures += bench.warm_latency(_engine(settings), embedder, questions, passes=3)
+    step("re-index")
+    figures += bench.reindex(settings.corpus_dir, settings.stance_labels, embedder, args.repeats)
+    scale_results = []
+    for size in args.scale:
+        step(f"scale: {size:,} synthetic passages")
+        scale_results.append(bench.run_scale_child(version, size))
+        figures += bench.scale_figures(scale_results[-1])
+    notes = [
+        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores; medians of {args.repeats} runs "
+        f"(naive process runs: {min(args.repeats, 3)}). Warm figures: {len(questions)} questions x 3 passes.",
+        f"naive = {bench.NAIVE}. ratio = how many times better Parley is.",
+    ]
+    if args.scale:
+        notes.append("scale: synthetic passages recombined from corpus sentences; their vectors are derived from the "
+                     "real sentence vectors (mean + noise), not re-embedded (index/synthetic.py). Recall is against "
+                     "exact search over the same vectors, for the real questions and for passage-like queries; "
+                     "naive = exact (flat) search.")
+    print(bench.as_json(figures, notes, scale_results) if args.json else bench.format_table(figures, notes))
     return 0
 
 
@@ -432,6 +511,7 @@ def _index_status(args: argparse.Namespace, settings: Settings) -> int:
             f"Documents  {status['documents']}\n"
             f"Passages   {status['passages']}\n"
             f"Model      {status['model']} ({status['dimension']} dimensions)\n"
+            f"Vectors    {'exact search' if manifest.vector_index == 'flat' else 'approximate search, ' + manifest.vector_index}\n"
             f"Built      {status['built_at']}\n"
             f"Size       {status['bytes'] / 1e6:.2f} MB"
         )

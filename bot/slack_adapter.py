@@ -51,12 +51,13 @@ def web_client(token: str, api_base: str) -> WebClient:
 
 
 def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackStore, seen: SeenEvents,
-              config: SlackConfig, client: WebClient, signing_secret: str | None) -> App:
+              config: SlackConfig, client: WebClient, signing_secret: str | None,
+              verify_token: bool = True) -> App:
     """The bolt app with every listener registered; serve it over HTTP or Socket Mode."""
     # bolt acks from its own thread pool; if answers ran there too, a burst of questions
     # would keep later acks waiting past Slack's 3 s. Answers go to a bounded pool of
     # their own and bolt's threads return at once.
-    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=True,
+    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=verify_token,
               listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"))
     answering = ThreadPoolExecutor(max_workers=config.answer_workers, thread_name_prefix="answer")
     reindexing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")

@@ -76,11 +76,11 @@ class Retriever:
         bm25_all = self.index.bm25_scores(question)
         dense_hits = self.index.dense_search(query, pool)
         rows = {hit.row for hit in dense_hits}
-        rows.update(int(r) for r in np.argpartition(-bm25_all, pool - 1)[:pool])
+        rows.update(int(r) for r in np.argpartition(bm25_all, total - pool)[total - pool:])
         rows_array = np.fromiter(sorted(rows), dtype=np.int64)
 
         dense = self.index.row_vectors(rows_array) @ query
-        sentence = self._best_sentence(rows_array, query)
+        sentence = self.index.sentences.best_per_passage(rows_array, query)
         bm25 = bm25_all[rows_array]
         best_bm25 = float(bm25_all.max())
         bm25_share = bm25 / best_bm25 if best_bm25 > 0 else np.zeros_like(bm25)
@@ -110,16 +110,6 @@ class Retriever:
             )
             for i in order
         ]
-
-    def _best_sentence(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """For each candidate passage, the cosine of its closest sentence to the query."""
-        table = self.index.sentences
-        best = np.full(len(rows), -1.0, dtype=np.float32)
-        for i, row in enumerate(rows):
-            span = table.of_passage(int(row))
-            if len(span):
-                best[i] = float((table.vectors[span.start : span.stop] @ query).max())
-        return best
 
     def _diversify(self, rows: np.ndarray, fused: np.ndarray, k: int) -> list[int]:
         """Maximal marginal relevance over the candidates, on passage-vector similarity."""

@@ -1,0 +1,356 @@
+"""``parley bench``: Parley's speed beside the naive build, both measured in the same run.
+
+The naive build is what a first version of this bot would be: sentence-transformers loaded
+in the process to embed questions, FAISS flat search, and every passage re-embedded on
+each re-index. Each figure is a median over repeated runs; every ratio says how many
+times better Parley is (above 1 is better).
+
+Scale figures come from child processes (``python -m bot.bench scale ...``), so each size
+starts with a clean heap and reports its own peak memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+QUESTION_FILES = (PROJECT_DIR / "tests" / "eval" / "dev.jsonl", PROJECT_DIR / "tests" / "eval" / "heldout.jsonl")
+COLD_QUESTION = "Should the US and China cooperate on AI safety instead of racing?"
+NAIVE = "sentence-transformers loaded in the process, FAISS flat, every passage re-embedded"
+
+# What the naive build runs in a new process: import sentence-transformers, load the
+# model and a flat index of the passages, then (given a question) embed and search it.
+NAIVE_PROCESS = """
+import json, sys
+import faiss
+from sentence_transformers import SentenceTransformer
+from index.embed import packaged_model_path
+version, question = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None
+model = SentenceTransformer(str(packaged_model_path()), device="cpu")
+vectors = faiss.read_index(version + "/vectors.faiss")
+passages = [json.loads(line)["text"] for line in open(version + "/passages.jsonl", encoding="utf-8")]
+if question:
+    _, rows = vectors.search(model.encode([question], normalize_embeddings=True), 5)
+    print(passages[rows[0][0]])
+"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    section: str
+    measure: str
+    unit: str
+    parley: float
+    naive: float | None = None
+    target: str | None = None
+    met: bool | None = None
+    lower_is_better: bool = True
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times better Parley is than the naive build."""
+        if self.naive is None or not self.parley or not self.naive:
+            return None
+        return self.naive / self.parley if self.lower_is_better else self.parley / self.naive
+
+
+def load_questions(files: tuple[Path, ...] = QUESTION_FILES) -> list[str]:
+    questions = []
+    for path in files:
+        if path.is_file():
+            with path.open(encoding="utf-8") as handle:
+                questions += [json.loads(line)["q"] for line in handle if line.strip()]
+    return questions or [COLD_QUESTION, "Who is Xue Lan?", "What did the Beijing summit agree on AI?"]
+
+
+def percentile(samples: list[float], q: float) -> float:
+    return float(np.percentile(samples, q))
+
+
+def timed_process(command: list[str], repeats: int, env: dict[str, str] | None = None) -> list[float]:
+    """Wall-clock seconds of ``command`` run ``repeats`` times; it must succeed."""
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})},
+                                cwd=PROJECT_DIR, timeout=600)
+        seconds.append(time.perf_counter() - started)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command[:3])}... failed: {result.stderr.strip()[-500:]}")
+    return seconds
+
+
+def cold_start(index_dir: Path, version: Path, repeats: int) -> list[Figure]:
+    parley = str(Path(sys.executable).with_name("parley"))
+    tokens = {"DISCORD_TOKEN": "bench", "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": "bench"}
+    naive_repeats = max(1, min(repeats, 3))  # each naive start costs seconds
+    ask = timed_process([parley, "ask", "--index", str(index_dir), COLD_QUESTION], repeats)
+    naive_ask = timed_process([sys.executable, "-c", NAIVE_PROCESS, str(version), COLD_QUESTION], naive_repeats)
+    naive_ready = timed_process([sys.executable, "-c", NAIVE_PROCESS, str(version)], naive_repeats)
+    figures = [Figure("cold start", "`parley ask` new process → answer printed", "s", statistics.median(ask),
+                      statistics.median(naive_ask), "≤ 1.5 s", statistics.median(ask) <= 1.5)]
+    for platform in ("discord", "slack"):
+        ready = timed_process([parley, platform, "--check", "--index", str(index_dir)], repeats, tokens)
+        figures.append(Figure("cold start", f"`parley {platform}` start → ready (no network)", "s",
+                              statistics.median(ready), statistics.median(naive_ready), "≤ 3 s",
+                              statistics.median(ready) <= 3.0))
+    return figures
+
+
+def warm_latency(engine, naive_encoder, questions: list[str], passes: int) -> list[Figure]:
+    """Per-question latency in one process: Parley (ONNX query encoder, hybrid search)
+    against the naive build (sentence-transformers query, FAISS flat)."""
+    from bot.engine import AnswerEngine, ServedIndex
+
+    retriever = engine.served.retriever()
+    naive_engine = AnswerEngine(ServedIndex(engine.served.location, encoder=naive_encoder))
+    index = retriever.index
+
+    def naive_search(question: str) -> None:
+        index.dense_search(naive_encoder.encode([question])[0], 5)
+
+    def sample(function) -> list[float]:
+        function(questions[0])  # warm caches and lazy loads
+        times = []
+        for _ in range(passes):
+            for question in questions:
+                started = time.perf_counter()
+                function(question)
+                times.append((time.perf_counter() - started) * 1000)
+        return times
+
+    search, ask = sample(lambda q: engine.search(q, 5)), sample(engine.ask)
+    naive_s, naive_a = sample(naive_search), sample(naive_engine.ask)
+    return [
+        Figure("warm", "search p50", "ms", percentile(search, 50), percentile(naive_s, 50)),
+        Figure("warm", "search p95", "ms", percentile(search, 95), percentile(naive_s, 95), "≤ 10 ms",
+               percentile(search, 95) <= 10),
+        Figure("warm", "ask p50", "ms", percentile(ask, 50), percentile(naive_a, 50)),
+        Figure("warm", "ask p95", "ms", percentile(ask, 95), percentile(naive_a, 95), "≤ 15 ms",
+               percentile(ask, 95) <= 15),
+    ]
+
+
+def reindex(corpus_dir: Path, stance_labels: Path | None, embedder, repeats: int) -> list[Figure]:
+    """Full build, one edited document, and nothing changed, on a copy of the corpus."""
+    from index.build import build_index, dense_input
+    from index.versions import IndexLocation
+
+    parley = str(Path(sys.executable).with_name("parley"))
+    full, edit, naive_full = [], [], []
+    passages = 0
+    with tempfile.TemporaryDirectory(prefix="parley-bench-") as scratch:
+        root = Path(scratch)
+        corpus = root / "corpus"
+        shutil.copytree(corpus_dir, corpus)
+        location = IndexLocation(root / "index")
+        for attempt in range(repeats):
+            report = build_index(corpus, location, embedder, full=True, stance_labels=stance_labels)
+            full.append(report.seconds)
+            passages = report.passages
+            edited = sorted(corpus.glob("*.txt"))[attempt % len(list(corpus.glob("*.txt")))]
+            edited.write_text(edited.read_text(encoding="utf-8") + f"\nA closing line, edit {attempt}.\n",
+                              encoding="utf-8")
+            edit.append(build_index(corpus, location, embedder, stance_labels=stance_labels).seconds)
+            # The naive re-index: embed every passage again and write a flat index.
+            index = location.open()
+            texts = [dense_input(index.documents[p.doc_id], p.text) for p in index.passages]
+            started = time.perf_counter()
+            _naive_flat_index(embedder.encode(texts), root / "naive.faiss")
+            naive_full.append(time.perf_counter() - started)
+        env = {"PARLEY_STANCE_LABELS": str(stance_labels or "")}
+        unchanged = timed_process([parley, "index", "build", "--json", "--corpus", str(corpus),
+                                   "--index", str(location.root)], repeats, env)
+    naive_process = statistics.median(naive_full) + _naive_import_seconds()
+    full_s = statistics.median(full)
+    return [
+        Figure("re-index", f"full build of {passages} passages (+ their sentences, ONNX export)", "passages/s",
+               passages / full_s, passages / statistics.median(naive_full), lower_is_better=False),
+        Figure("re-index", "one document edited, rebuild", "s", statistics.median(edit), statistics.median(naive_full)),
+        Figure("re-index", "nothing changed, `parley index build` new process", "s", statistics.median(unchanged),
+               naive_process, "≤ 1 s", statistics.median(unchanged) <= 1.0),
+    ]
+
+
+def _naive_flat_index(vectors: np.ndarray, path: Path) -> None:
+    import faiss
+
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    faiss.write_index(flat, str(path))
+
+
+def _naive_import_seconds() -> float:
+    """What the naive build pays before it can embed anything: importing sentence-transformers."""
+    return statistics.median(timed_process([sys.executable, "-c", "import sentence_transformers"], 1))
+
+
+# ---- scale -------------------------------------------------------------------------
+
+
+def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200) -> dict:
+    """Build a synthetic index of ``size`` passages and measure it (run in a child process)."""
+    import faiss
+
+    from index.search import Retriever
+    from index.store import load_index, write_index
+    from index.synthetic import synthesize
+
+    source = load_index(source_dir)
+    encoder = source.query_encoder()
+    started = time.perf_counter()
+    corpus = synthesize(source, size)
+    synthesized = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="parley-scale-") as scratch:
+        directory = Path(scratch) / "version"
+        directory.mkdir()
+        for name in ("query-encoder.onnx", "query-tokenizer.json"):
+            os.link(source.directory / name, directory / name)
+        vectors = corpus.vectors
+        started = time.perf_counter()
+        manifest = write_index(directory, documents=corpus.documents, passages=corpus.passages, vectors=vectors,
+                               bm25_texts=corpus.bm25_texts, sentences=corpus.sentences,
+                               model=encoder.info, query_encoder=source.manifest.query_encoder,
+                               pipeline=source.manifest.pipeline)
+        built = time.perf_counter() - started
+        del corpus
+        encoder_bytes = sum((directory / name).stat().st_size for name in ("query-encoder.onnx", "query-tokenizer.json"))
+        index_bytes = manifest.total_bytes(directory) - encoder_bytes
+        started = time.perf_counter()
+        index = load_index(directory)
+        loaded = time.perf_counter() - started
+        retriever = Retriever(index, encoder)
+
+        rng = np.random.default_rng(7)
+        question_vectors = encoder.encode(questions)
+        # Passage-like queries too: a passage's own vector, moved a little.
+        near = vectors[rng.integers(0, size, max(0, samples - len(questions)))]
+        near = near + rng.standard_normal(near.shape, dtype=np.float32) * 0.03
+        near /= np.linalg.norm(near, axis=1, keepdims=True)
+        queries = np.vstack([question_vectors, near]).astype(np.float32)
+
+        exact = faiss.IndexFlatIP(vectors.shape[1])
+        exact.add(vectors)
+        _, truth = exact.search(queries, 10)
+        ann, flat, hybrid = [], [], []
+        recalls = []
+        for i, query in enumerate(queries):
+            started = time.perf_counter()
+            hits = index.dense_search(query, 100)
+            ann.append((time.perf_counter() - started) * 1000)
+            recalls.append(len({h.row for h in hits[:10]} & set(truth[i].tolist())) / 10)
+            started = time.perf_counter()
+            exact.search(query.reshape(1, -1), 100)
+            flat.append((time.perf_counter() - started) * 1000)
+        for question, vector in zip(questions, question_vectors):
+            started = time.perf_counter()
+            retriever.search_vector(question, vector, 5)
+            hybrid.append((time.perf_counter() - started) * 1000)
+        del exact, vectors
+        n_questions = len(questions)
+        return {
+            "passages": size,
+            "vector_index": index.manifest.vector_index,
+            "synthesize_s": synthesized,
+            "build_s": built,
+            "load_s": loaded,
+            "index_bytes": index_bytes,
+            "encoder_bytes": encoder_bytes,
+            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "vector_search_ms": {"p50": percentile(ann, 50), "p95": percentile(ann, 95)},
+            "exact_search_ms": {"p50": percentile(flat, 50), "p95": percentile(flat, 95)},
+            "hybrid_search_ms": {"p50": percentile(hybrid, 50), "p95": percentile(hybrid, 95)},
+            "recall_at_10": float(np.mean(recalls)),
+            "recall_at_10_questions": float(np.mean(recalls[:n_questions])),
+            "recall_at_10_passage_like": float(np.mean(recalls[n_questions:])) if len(recalls) > n_questions else None,
+            "queries": len(queries),
+        }
+
+
+def scale_figures(result: dict) -> list[Figure]:
+    size = result["passages"]
+    section = f"scale {size:,} ({result['vector_index']})"
+    vector_p95 = result["vector_search_ms"]["p95"]
+    at_target = size >= 1_000_000
+    return [
+        Figure(section, "index build (FAISS, BM25, files)", "s", result["build_s"]),
+        Figure(section, "peak memory of the process", "GB", result["peak_rss_bytes"] / 1e9,
+               target="≤ 24 GB", met=result["peak_rss_bytes"] < 24e9),
+        Figure(section, "index on disk (without the 90 MB encoder)", "MB", result["index_bytes"] / 1e6),
+        Figure(section, "vector search p50", "ms", result["vector_search_ms"]["p50"], result["exact_search_ms"]["p50"]),
+        Figure(section, "vector search p95", "ms", vector_p95, result["exact_search_ms"]["p95"],
+               "≤ 10 ms" if at_target else None, vector_p95 <= 10 if at_target else None),
+        Figure(section, "recall@10 vs exact, all queries", "", result["recall_at_10"], 1.0,
+               "≥ 0.95" if at_target else None, result["recall_at_10"] >= 0.95 if at_target else None,
+               lower_is_better=False),
+        Figure(section, "recall@10 vs exact, real questions", "", result["recall_at_10_questions"], 1.0,
+               lower_is_better=False),
+        Figure(section, "hybrid search p95 (dense + sentence + BM25)", "ms", result["hybrid_search_ms"]["p95"]),
+    ]
+
+
+def run_scale_child(source_dir: Path, size: int) -> dict:
+    """Measure one size in a fresh interpreter, for a clean peak-memory figure."""
+    result = subprocess.run([sys.executable, "-m", "bot.bench", "scale", str(source_dir), str(size)],
+                            capture_output=True, text=True, cwd=PROJECT_DIR, timeout=3 * 3600)
+    if result.returncode != 0:
+        raise RuntimeError(f"scale {size} failed: {result.stderr.strip()[-800:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ---- report ------------------------------------------------------------------------
+
+
+def format_table(figures: list[Figure], notes: list[str]) -> str:
+    lines = [f"{'':58} {'Parley':>10} {'naive':>10} {'ratio':>8}  {'target':<9} met"]
+    section = None
+    for figure in figures:
+        if figure.section != section:
+            section = figure.section
+            lines.append(section)
+        ratio = f"{figure.ratio:.1f}x" if figure.ratio is not None else ""
+        met = {True: "yes", False: "NO", None: ""}[figure.met]
+        lines.append(f"  {figure.measure[:56]:56} {_value(figure.parley, figure.unit):>10} "
+                     f"{_value(figure.naive, figure.unit):>10} {ratio:>8}  {figure.target or '':<9} {met}")
+    return "\n".join(lines + [""] + notes)
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    if unit == "":
+        return f"{value:.3f}"
+    if unit in ("passages/s", "MB"):
+        return f"{value:,.0f} {'p/s' if unit == 'passages/s' else unit}"
+    digits = 2 if value < 10 else 1
+    return f"{value:.{digits}f} {unit}"
+
+
+def as_json(figures: list[Figure], notes: list[str], scale_results: list[dict]) -> str:
+    rows = [{**asdict(f), "ratio": f.ratio} for f in figures]
+    return json.dumps({"naive": NAIVE, "figures": rows, "scale": scale_results, "notes": notes}, indent=2)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bot.bench scale SOURCE_VERSION SIZE``: one scale measurement as JSON."""
+    if len(argv) == 3 and argv[0] == "scale":
+        print(json.dumps(scale(Path(argv[1]), int(argv[2]), load_questions())))
+        return 0
+    print("usage: python -m bot.bench scale SOURCE_VERSION SIZE", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
