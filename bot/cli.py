@@ -317,6 +317,8 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
             admin_roles=tuple(settings.discord_admin_roles),
             cooldown_seconds=settings.cooldown_seconds,
             answer_workers=settings.answer_workers,
+            shard_count=settings.discord_shard_count or None,
+            shard_ids=tuple(settings.discord_shard_ids) or None,
         ),
     )
     if args.check:

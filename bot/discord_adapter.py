@@ -43,6 +43,8 @@ class DiscordConfig:
     admin_roles: tuple[str, ...] = ()  # role names or ids allowed to /reindex
     cooldown_seconds: float = 10.0
     answer_workers: int = 2
+    shard_count: int | None = None  # None: as many as Discord recommends
+    shard_ids: tuple[int, ...] | None = None  # None: every shard, in this process
 
 
 def configure_endpoints(api_base: str, gateway_url: str) -> None:
@@ -69,15 +71,20 @@ def application_id_from_token(token: str) -> int:
         raise ParleyError("DISCORD_TOKEN does not look like a bot token (its first part is not an id).") from None
 
 
-class ParleyBot(commands.Bot):
-    """Receives everything it needs; features load in ``setup_hook``."""
+class ParleyBot(commands.AutoShardedBot):
+    """Receives everything it needs; features load in ``setup_hook``.
+
+    Auto-sharded: one process runs every shard Discord recommends, or the ``shard_ids``
+    it is given out of ``shard_count`` when a large bot is spread over several processes.
+    """
 
     def __init__(self, *, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackStore,
                  config: DiscordConfig):
         intents = discord.Intents.default()
         intents.message_content = True  # follow-ups in a thread do not mention the bot
         super().__init__(command_prefix=commands.when_mentioned, intents=intents,
-                         allowed_mentions=NO_PINGS, help_command=None)
+                         allowed_mentions=NO_PINGS, help_command=None,
+                         shard_count=config.shard_count, shard_ids=list(config.shard_ids) if config.shard_ids else None)
         self.engine = engine
         self.reindexer = reindexer
         self.feedback = feedback
@@ -89,6 +96,8 @@ class ParleyBot(commands.Bot):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(VoteButton, FramingSelect)
         await self.add_cog(ParleyCog(self))
+        if self.config.shard_ids and 0 not in self.config.shard_ids:
+            return  # commands are global: the process that runs shard 0 syncs them, once
         if self.config.guild_ids:
             for guild_id in self.config.guild_ids:  # instant, for testing servers
                 guild = discord.Object(id=guild_id)

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     discord_gateway_url: str
     discord_guild_ids: Annotated[list[int], NoDecode] = []
     discord_admin_roles: Annotated[list[str], NoDecode] = []
+    discord_shard_count: NonNegativeInt = 0
+    discord_shard_ids: Annotated[list[NonNegativeInt], NoDecode] = []
 
     # Slack. Tokens and the signing secret come from the environment (or .env) only.
     slack_bot_token: SecretStr | None = Field(
@@ -69,7 +71,8 @@ class Settings(BaseSettings):
     slack_api_base: str
     slack_admin_users: Annotated[list[str], NoDecode] = []
 
-    @field_validator("discord_guild_ids", "discord_admin_roles", "slack_admin_users", mode="before")
+    @field_validator("discord_guild_ids", "discord_admin_roles", "discord_shard_ids", "slack_admin_users",
+                     mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -91,6 +94,14 @@ class Settings(BaseSettings):
     def _chunk_bounds(self) -> "Settings":
         if self.chunk_min_words > self.chunk_max_words:
             raise ValueError("chunk_min_words must not exceed chunk_max_words")
+        return self
+
+    @model_validator(mode="after")
+    def _shards(self) -> "Settings":
+        if self.discord_shard_ids and not self.discord_shard_count:
+            raise ValueError("discord_shard_ids needs discord_shard_count (the total over all processes)")
+        if any(shard >= self.discord_shard_count for shard in self.discord_shard_ids):
+            raise ValueError(f"discord_shard_ids must be below discord_shard_count ({self.discord_shard_count})")
         return self
 
     @classmethod

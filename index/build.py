@@ -148,7 +148,9 @@ def build_index(
             new_passages = sum(1 for text in set(passage_inputs) if text not in known_vectors)
             fresh = embedder.encode(missing, show_progress=show_progress and len(missing) > 64)
             known_vectors.update(zip(missing, fresh))
-            query_encoder = None if full else _reuse_query_encoder(location, manifest, embedder, staged)
+            # Even with ``full``: the export is a function of the weights alone, and its
+            # hashes are checked before it is reused.
+            query_encoder = _reuse_query_encoder(location, manifest, embedder, staged)
             if query_encoder is None:
                 query_encoder = embedder.export_query_encoder(staged)
             write_index(

@@ -43,7 +43,7 @@ def packaged_model_path() -> Path:
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors (inner product = cosine)."""
 
-    def __init__(self, model_path: Path, *, name: str = DEFAULT_MODEL_NAME, batch_size: int = 64):
+    def __init__(self, model_path: Path, *, name: str = DEFAULT_MODEL_NAME, batch_size: int = 16):
         self.model_path = model_path
         self.name = name
         self.batch_size = batch_size
@@ -78,13 +78,13 @@ class Embedder:
             )
         return model
 
-    def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str], *, show_progress: bool = False, batch_size: int | None = None) -> np.ndarray:
         """Vectors for ``texts``, shape ``(len(texts), dimension)``, unit length."""
         if not texts:
             return np.zeros((0, self.info.dimension), dtype=np.float32)
         vectors = self._model.encode(
             texts,
-            batch_size=self.batch_size,
+            batch_size=batch_size or self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=show_progress,

@@ -45,6 +45,9 @@ class FakeDiscord:
     # Scripted faults: path fragment -> HTTP statuses to answer with, in order, first.
     faults: dict[str, list[int]] = field(default_factory=dict)
     connections: int = 0
+    recommended_shards: int = 1  # what GET /gateway/bot tells an auto-sharded client
+    identifies: list[dict] = field(default_factory=list)  # every IDENTIFY payload, in order
+    shards: dict[int, web.WebSocketResponse] = field(default_factory=dict)  # shard id -> its connection
     _ids: itertools.count = field(default_factory=lambda: itertools.count(950000000000000001))
     _ws: web.WebSocketResponse | None = None
     _sequence: int = 0
@@ -145,10 +148,20 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", payload)
 
     # -- gateway ---------------------------------------------------------------------
-    async def dispatch(self, event: str, data: dict) -> None:
-        assert self._ws is not None, "the bot is not connected"
+    async def dispatch(self, event: str, data: dict, *, shard: int | None = None) -> None:
+        """Send ``event`` on the connection of ``shard``, by default the guild's shard,
+        as Discord does: an event reaches only the shard its guild belongs to."""
+        if shard is None:
+            shard = self.shard_of(int(data.get("guild_id") or GUILD_ID))
+        ws = self.shards.get(shard, self._ws)
+        assert ws is not None, "the bot is not connected"
         self._sequence += 1
-        await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": self._sequence, "d": data}))
+        await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._sequence, "d": data}))
+
+    def shard_of(self, guild_id: int) -> int:
+        """Discord's rule: (guild_id >> 22) % shard_count."""
+        count = self.identifies[-1].get("shard", [0, 1])[1] if self.identifies else 1
+        return (guild_id >> 22) % count
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -162,15 +175,24 @@ class FakeDiscord:
             payload = json.loads(message.data)
             if payload["op"] == 2:  # IDENTIFY
                 self.identify = payload["d"]
+                self.identifies.append(payload["d"])
+                shard, count = payload["d"].get("shard", [0, 1])
+                self.shards[shard] = ws
+                owns_guild = (GUILD_ID >> 22) % count == shard
                 await self.dispatch("READY", {
-                    "v": 10, "user": self.user(BOT_ID, bot=True), "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-                    "session_id": "fake-session", "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway",
-                    "application": {"id": str(BOT_ID), "flags": 0}, "private_channels": [], "relationships": []})
-                await self.dispatch("GUILD_CREATE", self._guild())
+                    "v": 10, "user": self.user(BOT_ID, bot=True), "shard": [shard, count],
+                    "guilds": [{"id": str(GUILD_ID), "unavailable": True}] if owns_guild else [],
+                    "session_id": f"fake-session-{shard}", "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway",
+                    "application": {"id": str(BOT_ID), "flags": 0}, "private_channels": [], "relationships": []},
+                    shard=shard)
+                if owns_guild:
+                    await self.dispatch("GUILD_CREATE", self._guild(), shard=shard)
                 self.ready.set()
             elif payload["op"] == 6:  # RESUME after a dropped connection
                 self.resumed = payload["d"]
-                await self.dispatch("RESUMED", {})
+                shard = int(payload["d"]["session_id"].rsplit("-", 1)[1])
+                self.shards[shard] = ws
+                await self.dispatch("RESUMED", {}, shard=shard)
             elif payload["op"] == 1:  # heartbeat
                 await ws.send_str(json.dumps({"op": 11}))
         return ws
@@ -210,6 +232,10 @@ class FakeDiscord:
                                         headers={"Content-Type": "application/json", "Via": "1.1 google",
                                                  "Retry-After": "1"})
                 return _json({"message": "Server error", "code": 0}, status=status)
+        if path == "/gateway/bot":
+            return _json({"url": f"ws://127.0.0.1:{self.port}/gateway", "shards": self.recommended_shards,
+                          "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0,
+                                                  "max_concurrency": 1}})
         if path == "/users/@me":
             return _json(self.user(BOT_ID, bot=True))
         if path == "/oauth2/applications/@me":

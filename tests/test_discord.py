@@ -15,7 +15,7 @@ from bot.discord_adapter import DiscordConfig, ParleyBot, configure_endpoints
 from bot.feedback import FeedbackStore
 from bot.reindex import ReindexJob, Reindexer
 from index.build import ChunkSettings
-from tests.fake_discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, FakeDiscord
+from tests.fake_discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.helpers import STANCE_LABELS
 
 EPHEMERAL = 64
@@ -343,7 +343,7 @@ def test_the_bot_resumes_after_the_gateway_drops_and_answers_again(engine, feedb
             deadline = time.monotonic() + 30
             while not hasattr(fake, "resumed") and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-            assert fake.connections == 2 and fake.resumed["session_id"] == "fake-session"
+            assert fake.connections == 2 and fake.resumed["session_id"] == "fake-session-0"
             token = await fake.slash("ask", {"question": "What is coopetition?"})
             follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
             assert "coopetition" in str(follow.body["embeds"]).lower()
@@ -394,5 +394,51 @@ def test_hostile_text_in_a_mention_is_answered_without_markup_or_pings(engine, f
             assert "\\u200b" not in wire and "\\u202e" not in wire
             assert answer.body["embeds"][0]["title"] == "@everyone What is competitive coexistence?"  # pings no one
             assert "competitive coexistence" in str(answer.body["embeds"])
+
+    run(scenario())
+
+
+def test_two_processes_split_the_shards_and_each_interaction_is_answered_once(engine, feedback):
+    """Sharding as two processes would run it: the same total count, disjoint shard ids,
+    one fake Discord. Each guild's events reach only its shard, and only the process
+    holding shard 0 syncs the global commands."""
+    async def scenario():
+        fake = FakeDiscord()
+        port = await fake.start()
+        saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        configure_endpoints(f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/gateway")
+        bots = [ParleyBot(engine=engine, reindexer=None, feedback=feedback,
+                          config=DiscordConfig(cooldown_seconds=0, shard_count=2, shard_ids=(shard,)))
+                for shard in (0, 1)]
+        tasks = [asyncio.create_task(bot.start("fake.token.value")) for bot in bots]
+        try:
+            for bot in bots:
+                await asyncio.wait_for(bot.wait_until_ready(), 30)
+            assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 2), (1, 2)]
+            owner = fake.shard_of(GUILD_ID)
+            assert [len(bot.guilds) for bot in bots] == [int(owner == 0), int(owner == 1)]
+
+            token = await fake.slash("ask", {"question": "What is coopetition?"})
+            follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+            assert "coopetition" in str(follow.body["embeds"]).lower()
+            await asyncio.sleep(0.3)  # room for a wrong second answer to show up
+            assert len(fake.sent("POST", f"/{token}/callback")) == 1
+            assert len(fake.sent("POST", f"/webhooks/{BOT_ID}/{token}")) == 1
+            assert len(fake.sent("PUT", "/commands")) == 1
+        finally:
+            for bot in bots:
+                await bot.close()
+            await asyncio.wait_for(asyncio.gather(*tasks), 10)
+            await fake.stop()
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+    run(scenario())
+
+
+def test_without_a_shard_count_the_bot_runs_as_many_shards_as_discord_recommends(engine, feedback):
+    async def scenario():
+        async with running_bot(engine, feedback) as (fake, bot):
+            assert fake.sent("GET", "/gateway/bot")  # asked Discord how many shards to run
+            assert bot.shard_count == 1 and [tuple(i["shard"]) for i in fake.identifies] == [(0, 1)]
 
     run(scenario())

@@ -4,6 +4,9 @@ the Web API and response_url pointing at a fake Slack (tests/fake_slack.py)."""
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
 import threading
 import time
 import urllib.error
@@ -19,7 +22,7 @@ from bot.reindex import ReindexJob, Reindexer
 from bot.slack_adapter import EVENTS_PATH, SlackConfig, build_app, http_server, web_client
 from index.build import ChunkSettings
 from tests.fake_slack import BOT_USER, FakeSlack
-from tests.helpers import STANCE_LABELS
+from tests.helpers import PARLEY, STANCE_LABELS
 
 SECRET = "test-signing-secret"
 
@@ -304,3 +307,66 @@ def test_hostile_text_through_the_slash_command_is_answered_with_a_note(server, 
     wire = json.dumps(answer)
     assert "characters long; I answered its first" in wire
     assert "\\u0000" not in wire and "\\u202e" not in wire and "\\u200b" not in wire
+
+
+class Worker(Server):
+    """A `parley slack` process in HTTP mode, reached at ``url`` (signing as ``Server``)."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+
+def start_worker(built_index, fake, db, tmp_path) -> tuple[subprocess.Popen, Worker]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
+           "PARLEY_SLACK_API_BASE": fake.api_base, "PARLEY_SLACK_PORT": str(port),
+           "PARLEY_INDEX_DIR": str(built_index[0]), "PARLEY_FEEDBACK_DB": str(db), "PARLEY_COOLDOWN_SECONDS": "0"}
+    process = subprocess.Popen([str(PARLEY), "slack"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=(tmp_path / f"worker-{port}.log").open("w"))
+    worker = Worker(f"http://127.0.0.1:{port}{EVENTS_PATH}")
+    challenge = json.dumps({"token": "legacy", "challenge": "ready?", "type": "url_verification"}).encode()
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if "ready?" in worker.post(challenge, "application/json")[1]:
+                return process, worker
+        except OSError:
+            pass
+        assert process.poll() is None, (tmp_path / f"worker-{port}.log").read_text()
+        assert time.monotonic() < deadline, "the worker did not start"
+        time.sleep(0.1)
+
+
+def test_two_worker_processes_behind_a_balancer_answer_each_mention_once(built_index, fake, tmp_path):
+    """Slack retries an event and delivers a mention twice (app_mention and message); a
+    load balancer may send each copy to a different process. The shared SQLite store
+    (WAL) lets exactly one of them answer, and both record votes in the same place."""
+    db = tmp_path / "shared.sqlite3"
+    workers = [start_worker(built_index, fake, db, tmp_path) for _ in range(2)]
+    try:
+        (_, first), (_, second) = workers
+        mention = {"type": "app_mention", "user": "U1", "text": f"<@{BOT_USER}> What is competitive coexistence?",
+                   "ts": "1700000000.000300", "channel": "C1", "event_ts": "1700000000.000300"}
+        as_message = {**mention, "type": "message", "channel_type": "channel"}
+        assert first.event(mention)[0] == 200
+        assert second.event(as_message, event_id="Ev2")[0] == 200
+        assert second.event(mention, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})[0] == 200
+        fake.wait_for("/api/chat.postMessage")
+        time.sleep(1.5)
+        posted = fake.calls("/api/chat.postMessage")
+        assert len(posted) == 1 and posted[0].body["thread_ts"] == "1700000000.000300"
+
+        # A second mention goes the other way round; still one answer.
+        other = {**mention, "ts": "1700000000.000400", "event_ts": "1700000000.000400",
+                 "text": f"<@{BOT_USER}> Who is Xue Lan?"}
+        assert second.event(other, event_id="Ev3")[0] == 200
+        assert first.event({**other, "type": "message", "channel_type": "channel"}, event_id="Ev4")[0] == 200
+        fake.wait_for("/api/chat.postMessage", count=2)
+        time.sleep(1.5)
+        assert len(fake.calls("/api/chat.postMessage")) == 2
+    finally:
+        for process, _ in workers:
+            process.terminate()
+            process.wait(timeout=10)
