@@ -195,7 +195,7 @@ def _quote_span(row: int, query: np.ndarray, query_terms: set[str], index: Loade
         return passage.start, passage.end
     text = index.documents[passage.doc_id].text
     spans = [tuple(int(x) for x in table.spans[i]) for i in sentences]
-    cosines = table.vectors[sentences.start : sentences.stop] @ query
+    cosines = table.vectors[sentences.start : sentences.stop].astype(np.float32) @ query
     scores = []
     for (start, end), cosine in zip(spans, cosines):
         terms = set(bm25_tokens([text[start:end]])[0])

@@ -1,8 +1,10 @@
 """Retrieval quality and behaviour, measured with the real model on the question sets."""
 
+import numpy as np
 import pytest
 
 from bot.evaluation import evaluate, load_questions
+from index.search import top_rows
 from tests.helpers import EVAL_DIR
 
 
@@ -54,3 +56,18 @@ def test_baseline_modes_rank_by_their_own_signal(engine, mode):
     hits = engine.search("semiconductor export controls", 10, mode=mode)
     signal = [h.bm25 if mode == "bm25" else h.dense for h in hits]
     assert signal == sorted(signal, reverse=True)
+
+
+@pytest.mark.parametrize("size", [90, 60_000, 1_000_000])
+@pytest.mark.parametrize("scoring", [0.0005, 0.05, 1.0])
+def test_top_rows_is_exact_at_every_size_and_density(size, scoring):
+    """The sampled-threshold shortcut must return exactly the best rows (ties at the
+    k-th score may be any of the tied rows), and never a row that scores nothing."""
+    rng = np.random.default_rng(size)
+    scores = np.zeros(size, dtype=np.float32)
+    scored = rng.choice(size, max(1, int(size * scoring)), replace=False)
+    scores[scored] = rng.choice(np.linspace(0.5, 12, 60), len(scored))  # many ties, as BM25 has
+    got = top_rows(scores, 100)
+    best = np.sort(scores[scores > 0])[::-1][:100]
+    assert len(got) == len(set(got.tolist())) == len(best)
+    assert np.array_equal(np.sort(scores[got])[::-1], best)
