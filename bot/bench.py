@@ -11,9 +11,9 @@ starts with a clean heap and reports its own peak memory.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -160,7 +160,8 @@ def reindex(corpus_dir: Path, stance_labels: Path | None, embedder, repeats: int
             report = build_index(corpus, location, embedder, full=True, stance_labels=stance_labels)
             full.append(report.seconds)
             passages = report.passages
-            edited = sorted(corpus.glob("*.txt"))[attempt % len(list(corpus.glob("*.txt")))]
+            documents = sorted(corpus.glob("*.txt"))
+            edited = documents[attempt % len(documents)]
             edited.write_text(edited.read_text(encoding="utf-8") + f"\nA closing line, edit {attempt}.\n",
                               encoding="utf-8")
             edit.append(build_index(corpus, location, embedder, stance_labels=stance_labels).seconds)
@@ -213,6 +214,7 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
     started = time.perf_counter()
     corpus = synthesize(source, size)
     synthesized = time.perf_counter() - started
+    peak = _resident_bytes()
     with tempfile.TemporaryDirectory(prefix="parley-scale-") as scratch:
         directory = Path(scratch) / "version"
         directory.mkdir()
@@ -225,12 +227,16 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
                                model=encoder.info, query_encoder=source.manifest.query_encoder,
                                pipeline=source.manifest.pipeline)
         built = time.perf_counter() - started
+        peak = max(peak, _resident_bytes())
         del corpus
+        gc.collect()
         encoder_bytes = sum((directory / name).stat().st_size for name in ("query-encoder.onnx", "query-tokenizer.json"))
         index_bytes = manifest.total_bytes(directory) - encoder_bytes
+        serving_bytes = _serving_bytes(directory)
         started = time.perf_counter()
         index = load_index(directory)
         loaded = time.perf_counter() - started
+        peak = max(peak, _resident_bytes())
         retriever = Retriever(index, encoder)
 
         rng = np.random.default_rng(7)
@@ -258,6 +264,7 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
             started = time.perf_counter()
             retriever.search_vector(question, vector, 5)
             hybrid.append((time.perf_counter() - started) * 1000)
+        peak = max(peak, _resident_bytes())
         del exact, vectors
         n_questions = len(questions)
         return {
@@ -268,7 +275,8 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
             "load_s": loaded,
             "index_bytes": index_bytes,
             "encoder_bytes": encoder_bytes,
-            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "peak_rss_bytes": peak,
+            "serving_bytes": serving_bytes,
             "vector_search_ms": {"p50": percentile(ann, 50), "p95": percentile(ann, 95)},
             "exact_search_ms": {"p50": percentile(flat, 50), "p95": percentile(flat, 95)},
             "hybrid_search_ms": {"p50": percentile(hybrid, 50), "p95": percentile(hybrid, 95)},
@@ -279,6 +287,31 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
         }
 
 
+# Resident memory of a fresh process once it has loaded an index version and its query
+# encoder, i.e. what a bot serving it needs (the interpreter and libraries included).
+SERVING_PROCESS = """
+import os, sys
+from pathlib import Path
+from index.store import load_index
+index = load_index(Path(sys.argv[1]))
+index.query_encoder().encode(["warm up"])
+# Resident now (ru_maxrss would include the parent's peak, inherited through fork).
+print(int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
+"""
+
+
+def _resident_bytes() -> int:
+    """Resident memory now. Not ru_maxrss: Linux carries the parent's peak into a child."""
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _serving_bytes(directory: Path) -> int:
+    result = subprocess.run([sys.executable, "-c", SERVING_PROCESS, str(directory)], capture_output=True,
+                            text=True, cwd=PROJECT_DIR, timeout=1800, check=True)
+    return int(result.stdout.strip().splitlines()[-1])
+
+
 def scale_figures(result: dict) -> list[Figure]:
     size = result["passages"]
     section = f"scale {size:,} ({result['vector_index']})"
@@ -286,7 +319,8 @@ def scale_figures(result: dict) -> list[Figure]:
     at_target = size >= 1_000_000
     return [
         Figure(section, "index build (FAISS, BM25, files)", "s", result["build_s"]),
-        Figure(section, "peak memory of the process", "GB", result["peak_rss_bytes"] / 1e9,
+        Figure(section, "memory of a process serving it", "GB", result["serving_bytes"] / 1e9),
+        Figure(section, "memory at its highest (synthesize, build, load, exact copy)", "GB", result["peak_rss_bytes"] / 1e9,
                target="≤ 24 GB", met=result["peak_rss_bytes"] < 24e9),
         Figure(section, "index on disk (without the 90 MB encoder)", "MB", result["index_bytes"] / 1e6),
         Figure(section, "vector search p50", "ms", result["vector_search_ms"]["p50"], result["exact_search_ms"]["p50"]),

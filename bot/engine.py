@@ -3,7 +3,9 @@ Slack) calls this and only renders what it returns; nothing here knows a platfor
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import unicodedata
 from dataclasses import replace
 
@@ -13,6 +15,8 @@ from index.errors import ParleyError
 from index.search import Hit, Mode, QueryEncoder, Retriever, SearchSettings
 from index.versions import IndexLocation
 
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
 # Unicode categories never shown as text: controls, format characters (zero-width,
@@ -30,16 +34,23 @@ class ServedIndex:
 
     Questions are embedded by the version's own ONNX encoder (``query_encoder.py``), so
     serving never imports torch; a test or a benchmark may pass another ``encoder``.
+
+    Several processes may serve one index directory (README, "Running several
+    processes"): at most every ``follow_seconds`` a question checks where ``current``
+    points (one ``readlink``), and a version published by another process is loaded in
+    the background and swapped in, while questions go on being answered from the old one.
     """
 
     def __init__(self, location: IndexLocation, settings: SearchSettings = SearchSettings(), *,
-                 encoder: QueryEncoder | None = None, encoder_threads: int = 0):
+                 encoder: QueryEncoder | None = None, encoder_threads: int = 0, follow_seconds: float = 2.0):
         self.location = location
         self.settings = settings
         self.encoder = encoder
         self.encoder_threads = encoder_threads
+        self.follow_seconds = follow_seconds
         self._retriever: Retriever | None = None
         self._loading = threading.Lock()
+        self._checked_at = time.monotonic()
 
     def retriever(self) -> Retriever:
         """The current retriever, loading the served version on first use."""
@@ -48,13 +59,38 @@ class ServedIndex:
             with self._loading:
                 if self._retriever is None:
                     self._retriever = self._load()
+                    self._checked_at = time.monotonic()
                 retriever = self._retriever
+        elif time.monotonic() - self._checked_at >= self.follow_seconds:
+            self._follow(retriever)
         return retriever
+
+    def _follow(self, serving: Retriever) -> None:
+        """Start loading the version ``current`` points at, if another process moved it."""
+        self._checked_at = time.monotonic()
+        try:
+            published = self.location.current_version()
+        except ParleyError:
+            return  # keep serving what is loaded
+        if published == serving.index.directory or not self._loading.acquire(blocking=False):
+            return
+
+        def load() -> None:
+            try:
+                if self._retriever is serving:
+                    self._retriever = self._load()
+            except ParleyError as error:  # a damaged version: keep the one being served
+                log.warning("not following the index to %s: %s", published, error)
+            finally:
+                self._loading.release()
+
+        threading.Thread(target=load, name="follow-index", daemon=True).start()
 
     def reload(self) -> None:
         """Load the version ``current`` points at now and serve it from the next question."""
         fresh = self._load()
         self._retriever = fresh
+        self._checked_at = time.monotonic()
 
     def _load(self) -> Retriever:
         index = self.location.open()
