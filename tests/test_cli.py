@@ -125,3 +125,32 @@ def test_slack_without_credentials_names_them_and_exits_2():
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0] and "SLACK_SIGNING_SECRET" in lines[0]
+
+
+def test_bot_check_starts_everything_and_exits_without_connecting(built_index):
+    tokens = {"DISCORD_TOKEN": "MTIz.fake.token", "SLACK_BOT_TOKEN": "xoxb-check", "SLACK_SIGNING_SECRET": "check",
+              "PARLEY_SLACK_API_BASE": "http://127.0.0.1:9/api/",  # nothing listens: any call would fail
+              "PARLEY_DISCORD_API_BASE": "http://127.0.0.1:9/api/v10"}
+    for platform in ("discord", "slack"):
+        result = run_parley(platform, "--check", "--index", str(built_index[0]), env=tokens)
+        assert result.returncode == 0, result.stderr
+        assert f"Parley is ready for {platform.capitalize()}: {built_index[1].passages} passages" in result.stdout
+
+
+def test_bench_reports_every_figure_beside_the_naive_build(built_index, tmp_path):
+    """A smoke run (one repeat, a small synthetic scale): every section is there, the
+    naive build was measured beside Parley, and the synthetic index was searched."""
+    result = run_parley("bench", "--json", "--repeats", "1", "--scale", "25000", "--index", str(built_index[0]),
+                        env={"PARLEY_FEEDBACK_DB": str(tmp_path / "votes.sqlite3")})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    figures = {(f["section"], f["measure"]): f for f in report["figures"]}
+    sections = {section for section, _ in figures}
+    assert {"cold start", "warm", "re-index"} < sections and any(s.startswith("scale 25,000 (ivf") for s in sections)
+    for section in ("cold start", "warm", "re-index"):
+        for figure in (f for (s, _), f in figures.items() if s == section):
+            assert figure["parley"] > 0 and figure["naive"] > 0 and figure["ratio"] > 0, figure
+    scale = report["scale"][0]
+    assert scale["passages"] == 25000 and scale["vector_index"].startswith("ivf")
+    assert scale["recall_at_10"] >= 0.95  # recall, not time: the same on any machine
+    assert "derived" in " ".join(report["notes"])
