@@ -48,8 +48,8 @@ REBUILD_HINT = "Run `parley index build --full` to rebuild it."
 # vectors, more than the CPU cache) its p95 passes 2 ms and grows linearly: 7 ms at 50k,
 # 15 ms at 100k on 2 cores. Above that, an inverted-file index (IVF-Flat, 4·√n lists):
 # against HNSW (M=32) at 100k and 1M passages it reached higher recall@10 per millisecond
-# (README, "Performance"). IVF_PROBES lists are searched per question: recall@10 0.99 at
-# 1M passages in under 3 ms.
+# and built 3x faster (benchmarks/ann_choice.py, README "Performance"). IVF_PROBES lists
+# are searched per question: recall@10 0.995 at 1M passages, p95 2.9 ms.
 APPROXIMATE_ABOVE = 20_000
 IVF_PROBES = 96
 
