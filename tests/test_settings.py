@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import re
+
 import pytest
 
 from bot.settings import PROJECT_DIR, SettingsError, load_settings
@@ -67,3 +69,25 @@ def test_missing_config_file_is_explained(monkeypatch, tmp_path):
     monkeypatch.setenv("PARLEY_CONFIG", str(tmp_path / "missing.toml"))
     with pytest.raises(SettingsError, match="PARLEY_CONFIG"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("environment", "says"),
+    [
+        ({"PARLEY_DISCORD_SHARD_IDS": "0,1"}, "discord_shard_ids needs discord_shard_count"),
+        ({"PARLEY_DISCORD_SHARD_COUNT": "2", "PARLEY_DISCORD_SHARD_IDS": "1,2"}, "below discord_shard_count (2)"),
+        ({"PARLEY_DISCORD_SHARD_IDS": "one"}, "PARLEY_DISCORD_SHARD_IDS"),
+    ],
+)
+def test_inconsistent_shard_settings_are_explained(monkeypatch, environment, says):
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=re.escape(says)):
+        load_settings()
+
+
+def test_shard_settings_are_read_as_a_count_and_ids(monkeypatch):
+    monkeypatch.setenv("PARLEY_DISCORD_SHARD_COUNT", "4")
+    monkeypatch.setenv("PARLEY_DISCORD_SHARD_IDS", "2, 3")
+    settings = load_settings()
+    assert (settings.discord_shard_count, settings.discord_shard_ids) == (4, [2, 3])
