@@ -66,6 +66,8 @@ class Console:
             self.say(self.engine.ask(question).text)
         except ParleyError as error:
             self.say(str(error))
+        except BrokenPipeError:
+            raise  # the reader went away (`parley chat | head`): not a failure to answer
         except Exception:  # noqa: BLE001 — the user gets an apology, the log the trace
             log.exception("answering %r failed", question)
             self.say("Sorry, something went wrong while answering. The error has been logged.")

@@ -1,6 +1,7 @@
 """The local console channel, driven line by line as a person types."""
 
 import io
+import subprocess
 
 import pytest
 
@@ -9,7 +10,7 @@ from bot.engine import AnswerEngine, ServedIndex
 from bot.reindex import ReindexJob, Reindexer
 from index.build import ChunkSettings
 from index.search import SearchSettings
-from tests.helpers import STANCE_LABELS
+from tests.helpers import PARLEY, STANCE_LABELS
 
 
 @pytest.fixture
@@ -54,3 +55,14 @@ def test_reindex_swaps_in_new_documents_while_answering(console):
     text = output.getvalue()
     assert "Re-indexed 6 documents" in text
     assert "fission reactor" in text
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(built_index):
+    """`parley chat | head -2`: the answer meets a closed pipe; no traceback, exit 0."""
+    chat = subprocess.Popen([str(PARLEY), "chat", "--index", str(built_index[0])], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert chat.stdout.readline().startswith("(stdin is not a terminal")
+    chat.stdout.close()  # before the answer is written
+    stderr = chat.stderr.read()
+    assert chat.wait(timeout=60) == 0
+    assert "Traceback" not in stderr and "failed" not in stderr, stderr
