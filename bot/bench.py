@@ -25,9 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from index.query_encoder import ENCODER_FILE, TOKENIZER_FILE
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 QUESTION_FILES = (PROJECT_DIR / "tests" / "eval" / "dev.jsonl", PROJECT_DIR / "tests" / "eval" / "heldout.jsonl")
 COLD_QUESTION = "Should the US and China cooperate on AI safety instead of racing?"
+ENCODER_FILES = (ENCODER_FILE, TOKENIZER_FILE)
 NAIVE = "sentence-transformers loaded in the process, FAISS flat, every passage re-embedded"
 
 # What the naive build runs in a new process: import sentence-transformers, load the
@@ -218,7 +221,7 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
     with tempfile.TemporaryDirectory(prefix="parley-scale-") as scratch:
         directory = Path(scratch) / "version"
         directory.mkdir()
-        for name in ("query-encoder.onnx", "query-tokenizer.json"):
+        for name in ENCODER_FILES:
             os.link(source.directory / name, directory / name)
         vectors = corpus.vectors
         started = time.perf_counter()
@@ -230,7 +233,7 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
         peak = max(peak, _resident_bytes())
         del corpus
         gc.collect()
-        encoder_bytes = sum((directory / name).stat().st_size for name in ("query-encoder.onnx", "query-tokenizer.json"))
+        encoder_bytes = sum((directory / name).stat().st_size for name in ENCODER_FILES)
         index_bytes = manifest.total_bytes(directory) - encoder_bytes
         serving_bytes = _serving_bytes(directory)
         started = time.perf_counter()

@@ -21,7 +21,6 @@ import json
 import math
 import os
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -228,29 +227,25 @@ class SentenceTable:
     # only changes by ~1e-3, which never reorders the best sentence in practice.
     vectors: np.ndarray  # shape (n, dimension)
 
-    @cached_property
-    def bounds(self) -> np.ndarray:
-        """``bounds[r]:bounds[r + 1]`` are the sentences of passage ``r`` (computed once:
-        one ``searchsorted`` per lookup costs ~0.1 ms on a large table)."""
-        last = int(self.rows[-1]) if len(self.rows) else -1
-        return np.searchsorted(self.rows, np.arange(last + 2, dtype=self.rows.dtype)).astype(np.int64)
+    def spans_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and past-the-last sentence index of each passage in ``rows``. The rows are
+        cast to the table's dtype first: a Python int would make numpy copy the whole
+        table on every lookup (~0.1 ms each on a large one)."""
+        rows = np.asarray(rows).astype(self.rows.dtype)
+        return (np.searchsorted(self.rows, rows, side="left").astype(np.int64),
+                np.searchsorted(self.rows, rows, side="right").astype(np.int64))
 
     def of_passage(self, row: int) -> range:
         """Indices of the sentences of passage ``row``."""
-        bounds = self.bounds
-        if row + 1 >= len(bounds):
-            return range(0)
-        return range(int(bounds[row]), int(bounds[row + 1]))
+        starts, ends = self.spans_of(np.array([row]))
+        return range(int(starts[0]), int(ends[0]))
 
     def best_per_passage(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """For each passage in ``rows``, the highest cosine of one of its sentences with
         ``query`` (-1 for a passage without sentences)."""
-        bounds = self.bounds
-        rows = np.minimum(np.asarray(rows, dtype=np.int64), len(bounds) - 1)
-        starts = bounds[rows]
-        ends = np.where(rows + 1 < len(bounds), bounds[np.minimum(rows + 1, len(bounds) - 1)], starts)
+        starts, ends = self.spans_of(rows)
         lengths = ends - starts
-        best = np.full(len(rows), -1.0, dtype=np.float32)
+        best = np.full(len(starts), -1.0, dtype=np.float32)
         if not lengths.sum():
             return best
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))

@@ -45,7 +45,8 @@ def synthesize(source: LoadedIndex, size: int, *, seed: int = 0, noise: float = 
         doc_of_sentence.append(passage.doc_id)
         stance_of_sentence.append(passage.stance)
     source_docs = list(source.documents.values())
-    by_doc = {d.doc_id: np.flatnonzero(np.asarray(doc_of_sentence) == d.doc_id) for d in source_docs}
+    doc_of_sentence = np.asarray(doc_of_sentence)
+    by_doc = {d.doc_id: np.flatnonzero(doc_of_sentence == d.doc_id) for d in source_docs}
     source_docs = [d for d in source_docs if len(by_doc[d.doc_id])]
     weights = np.array([len(by_doc[d.doc_id]) for d in source_docs], dtype=float)
 
