@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.bench import load_questions  # noqa: E402
-from index.store import load_index  # noqa: E402
-from index.synthetic import synthesize  # noqa: E402
+from parley.bot.bench import load_questions  # noqa: E402
+from parley.index.store import load_index  # noqa: E402
+from parley.index.synthetic import synthesize  # noqa: E402
 
 size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 source = load_index((Path(sys.argv[2]) if len(sys.argv) > 2 else Path("data/index")).joinpath("current").resolve())

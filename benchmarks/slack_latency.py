@@ -13,10 +13,10 @@ from pathlib import Path
 os.environ["HF_HUB_OFFLINE"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.engine import AnswerEngine, ServedIndex  # noqa: E402
-from bot.feedback import FeedbackStore  # noqa: E402
-from bot.guard import SeenEvents  # noqa: E402
-from index.versions import IndexLocation  # noqa: E402
+from parley.bot.engine import AnswerEngine, ServedIndex  # noqa: E402
+from parley.bot.feedback import FeedbackStore  # noqa: E402
+from parley.bot.guard import SeenEvents  # noqa: E402
+from parley.index.versions import IndexLocation  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.test_slack import Server  # noqa: E402
 

@@ -5,7 +5,7 @@ in the process to embed questions, FAISS flat search, and every passage re-embed
 each re-index. Each figure is a median over repeated runs; every ratio says how many
 times better Parley is (above 1 is better).
 
-Scale figures come from child processes (``python -m bot.bench scale ...``), so each size
+Scale figures come from child processes (``python -m parley.bot.bench scale ...``), so each size
 starts with a clean heap and reports its own peak memory.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.query_encoder import ENCODER_FILE, TOKENIZER_FILE
+from parley.index.query_encoder import ENCODER_FILE, TOKENIZER_FILE
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 QUESTION_FILES = (PROJECT_DIR / "tests" / "eval" / "dev.jsonl", PROJECT_DIR / "tests" / "eval" / "heldout.jsonl")
@@ -39,7 +39,7 @@ NAIVE_PROCESS = """
 import json, sys
 import faiss
 from sentence_transformers import SentenceTransformer
-from index.embed import packaged_model_path
+from parley.index.embed import packaged_model_path
 version, question = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None
 model = SentenceTransformer(str(packaged_model_path()), device="cpu")
 vectors = faiss.read_index(version + "/vectors.faiss")
@@ -115,7 +115,7 @@ def cold_start(index_dir: Path, version: Path, repeats: int) -> list[Figure]:
 def warm_latency(engine, naive_encoder, questions: list[str], passes: int) -> list[Figure]:
     """Per-question latency in one process: Parley (ONNX query encoder, hybrid search)
     against the naive build (sentence-transformers query, FAISS flat)."""
-    from bot.engine import AnswerEngine, ServedIndex
+    from parley.bot.engine import AnswerEngine, ServedIndex
 
     retriever = engine.served.retriever()
     naive_engine = AnswerEngine(ServedIndex(engine.served.location, encoder=naive_encoder))
@@ -148,8 +148,8 @@ def warm_latency(engine, naive_encoder, questions: list[str], passes: int) -> li
 
 def reindex(corpus_dir: Path, stance_labels: Path | None, embedder, repeats: int) -> list[Figure]:
     """Full build, one edited document, and nothing changed, on a copy of the corpus."""
-    from index.build import build_index, dense_input
-    from index.versions import IndexLocation
+    from parley.index.build import build_index, dense_input
+    from parley.index.versions import IndexLocation
 
     parley = str(Path(sys.executable).with_name("parley"))
     full, edit, naive_full = [], [], []
@@ -208,9 +208,9 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
     """Build a synthetic index of ``size`` passages and measure it (run in a child process)."""
     import faiss
 
-    from index.search import Retriever
-    from index.store import load_index, write_index
-    from index.synthetic import synthesize
+    from parley.index.search import Retriever
+    from parley.index.store import load_index, write_index
+    from parley.index.synthetic import synthesize
 
     source = load_index(source_dir)
     encoder = source.query_encoder()
@@ -295,7 +295,7 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
 SERVING_PROCESS = """
 import os, sys
 from pathlib import Path
-from index.store import load_index
+from parley.index.store import load_index
 index = load_index(Path(sys.argv[1]))
 index.query_encoder().encode(["warm up"])
 # Resident now (ru_maxrss would include the parent's peak, inherited through fork).
@@ -340,7 +340,7 @@ def scale_figures(result: dict) -> list[Figure]:
 
 def run_scale_child(source_dir: Path, size: int) -> dict:
     """Measure one size in a fresh interpreter, for a clean peak-memory figure."""
-    result = subprocess.run([sys.executable, "-m", "bot.bench", "scale", str(source_dir), str(size)],
+    result = subprocess.run([sys.executable, "-m", "parley.bot.bench", "scale", str(source_dir), str(size)],
                             capture_output=True, text=True, cwd=PROJECT_DIR, timeout=3 * 3600)
     if result.returncode != 0:
         raise RuntimeError(f"scale {size} failed: {result.stderr.strip()[-800:]}")
@@ -381,11 +381,11 @@ def as_json(figures: list[Figure], notes: list[str], scale_results: list[dict]) 
 
 
 def main(argv: list[str]) -> int:
-    """``python -m bot.bench scale SOURCE_VERSION SIZE``: one scale measurement as JSON."""
+    """``python -m parley.bot.bench scale SOURCE_VERSION SIZE``: one scale measurement as JSON."""
     if len(argv) == 3 and argv[0] == "scale":
         print(json.dumps(scale(Path(argv[1]), int(argv[2]), load_questions())))
         return 0
-    print("usage: python -m bot.bench scale SOURCE_VERSION SIZE", file=sys.stderr)
+    print("usage: python -m parley.bot.bench scale SOURCE_VERSION SIZE", file=sys.stderr)
     return 2
 
 

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.settings import Settings, SettingsError, load_settings
-from index.errors import ParleyError
+from parley.bot.settings import Settings, SettingsError, load_settings
+from parley.index.errors import ParleyError
 
 log = logging.getLogger("parley")
 
@@ -164,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _embedder(settings: Settings):
-    from index.embed import Embedder, packaged_model_path
+    from parley.index.embed import Embedder, packaged_model_path
 
     return Embedder(settings.model_path or packaged_model_path(), batch_size=settings.embed_batch_size)
 
@@ -172,8 +172,8 @@ def _embedder(settings: Settings):
 def _engine(settings: Settings):
     """The answer engine; questions are embedded by the index's ONNX encoder, so nothing
     here imports torch or sentence-transformers."""
-    from bot.engine import AnswerEngine, ServedIndex
-    from index.versions import IndexLocation
+    from parley.bot.engine import AnswerEngine, ServedIndex
+    from parley.index.versions import IndexLocation
 
     return AnswerEngine(ServedIndex(IndexLocation(settings.index_dir), encoder_threads=settings.query_threads))
 
@@ -243,8 +243,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def _reindexer(settings: Settings, engine):
     """Re-indexing from a chat command; its model loads only when a re-index runs."""
-    from bot.reindex import ReindexJob, Reindexer
-    from index.build import ChunkSettings
+    from parley.bot.reindex import ReindexJob, Reindexer
+    from parley.index.build import ChunkSettings
 
     job = ReindexJob(settings.corpus_dir, ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
                      settings.stance_labels)
@@ -252,7 +252,7 @@ def _reindexer(settings: Settings, engine):
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.console import SAMPLE_QUESTION, Console, run_interactive
+    from parley.bot.console import SAMPLE_QUESTION, Console, run_interactive
 
     engine = _engine(settings)
     engine.served.retriever()  # fail now, with a clear line, if there is no index
@@ -268,8 +268,8 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import as_json, evaluate, format_table, load_questions
-    from index.stance import cross_validate, load_labels
+    from parley.bot.evaluation import as_json, evaluate, format_table, load_questions
+    from parley.index.stance import cross_validate, load_labels
 
     questions = load_questions(args.file)
     engine = _engine(settings)
@@ -295,8 +295,8 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
     if settings.discord_token is None:
         raise UsageError("DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
                          "(README, section Discord).")
-    from bot.discord_adapter import DiscordConfig, ParleyBot, configure_endpoints, invite_url
-    from bot.feedback import FeedbackStore
+    from parley.bot.discord_adapter import DiscordConfig, ParleyBot, configure_endpoints, invite_url
+    from parley.bot.feedback import FeedbackStore
 
     token = settings.discord_token.get_secret_value()
     if args.invite_url:
@@ -333,9 +333,9 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
         missing.append("SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
     if missing:
         raise UsageError(f"Slack needs {' and '.join(missing)} in the environment or .env (README, section Slack).")
-    from bot.feedback import FeedbackStore
-    from bot.guard import SeenEvents
-    from bot.slack_adapter import EVENTS_PATH, SlackConfig, build_app, http_server, web_client
+    from parley.bot.feedback import FeedbackStore
+    from parley.bot.guard import SeenEvents
+    from parley.bot.slack_adapter import EVENTS_PATH, SlackConfig, build_app, http_server, web_client
 
     engine = _engine(settings)
     try:
@@ -381,8 +381,8 @@ def _sizes(text: str) -> list[int]:
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
-    from bot import bench
-    from index.versions import IndexLocation
+    from parley.bot import bench
+    from parley.index.versions import IndexLocation
 
     if args.repeats < 1:
         raise UsageError("--repeats must be at least 1")
@@ -421,7 +421,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import asdict
 
-    from bot.feedback import FeedbackStore
+    from parley.bot.feedback import FeedbackStore
 
     store = FeedbackStore(settings.feedback_db)
     lines = [json.dumps(asdict(vote), ensure_ascii=False) + "\n" for vote in store.votes()]
@@ -434,7 +434,7 @@ def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _feedback_purge(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.feedback import FeedbackStore
+    from parley.bot.feedback import FeedbackStore
 
     days = args.days if args.days is not None else settings.feedback_retention_days
     if days <= 0:
@@ -445,8 +445,8 @@ def _feedback_purge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _index_build(args: argparse.Namespace, settings: Settings) -> int:
-    from index.build import ChunkSettings, build_index
-    from index.versions import IndexLocation
+    from parley.index.build import ChunkSettings, build_index
+    from parley.index.versions import IndexLocation
 
     report = build_index(
         settings.corpus_dir,
@@ -491,7 +491,7 @@ def _index_build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _index_status(args: argparse.Namespace, settings: Settings) -> int:
-    from index.versions import IndexLocation
+    from parley.index.versions import IndexLocation
 
     location = IndexLocation(settings.index_dir)
     version = location.current_version()

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.answer import Answer, Citation, Perspective
-from bot.render_text import render_plain
-from index.search import Hit
-from index.store import LoadedIndex, bm25_tokens
+from parley.bot.answer import Answer, Citation, Perspective
+from parley.bot.render_text import render_plain
+from parley.index.search import Hit
+from parley.index.store import LoadedIndex, bm25_tokens
 
 FRAMINGS = ("race", "cooperation")
 _LIST_MARKER = re.compile(r"(?:[-•*]|\d+[.)])\s+")

@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.engine import AnswerEngine
-from bot.reindex import Reindexer, describe
-from index.errors import ParleyError
+from parley.bot.engine import AnswerEngine
+from parley.bot.reindex import Reindexer, describe
+from parley.index.errors import ParleyError
 
 log = logging.getLogger("parley.console")
 

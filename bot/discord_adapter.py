@@ -19,13 +19,13 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer import Answer
-from bot.engine import AnswerEngine
-from bot.feedback import FeedbackStore
-from bot.guard import Cooldown, user_message
-from bot.reindex import Reindexer, describe
-from bot.render_discord import DiscordMessage, render_answer, render_sources
-from index.errors import BuildLockedError, ParleyError
+from parley.bot.answer import Answer
+from parley.bot.engine import AnswerEngine
+from parley.bot.feedback import FeedbackStore
+from parley.bot.guard import Cooldown, user_message
+from parley.bot.reindex import Reindexer, describe
+from parley.bot.render_discord import DiscordMessage, render_answer, render_sources
+from parley.index.errors import BuildLockedError, ParleyError
 
 log = logging.getLogger("parley.discord")
 NO_PINGS = discord.AllowedMentions.none()

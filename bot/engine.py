@@ -9,11 +9,11 @@ import time
 import unicodedata
 from dataclasses import replace
 
-from bot.answer import Answer, SourceSummary
-from bot.compose import AnswerSettings, compose
-from index.errors import ParleyError
-from index.search import Hit, Mode, QueryEncoder, Retriever, SearchSettings
-from index.versions import IndexLocation
+from parley.bot.answer import Answer, SourceSummary
+from parley.bot.compose import AnswerSettings, compose
+from parley.index.errors import ParleyError
+from parley.index.search import Hit, Mode, QueryEncoder, Retriever, SearchSettings
+from parley.index.versions import IndexLocation
 
 
 log = logging.getLogger(__name__)

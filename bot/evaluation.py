@@ -14,9 +14,9 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bot.engine import AnswerEngine
-from index.errors import ParleyError
-from index.search import Mode
+from parley.bot.engine import AnswerEngine
+from parley.index.errors import ParleyError
+from parley.index.search import Mode
 
 KINDS = ("factual", "contested", "offtopic")
 ROW_NAMES = {"hybrid": "Parley (hybrid)", "bm25": "BM25 only", "dense": "dense only"}

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.errors import IndexUnreadableError, NoIndexError, ParleyError
+from parley.index.errors import IndexUnreadableError, NoIndexError, ParleyError
 
 APOLOGY = "Sorry, something went wrong while answering. The error has been logged; please try again."
 NO_INDEX = "I can't answer yet: the corpus index is missing or damaged. An admin can run /reindex."

@@ -10,10 +10,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.engine import ServedIndex
-from index.build import BuildReport, ChunkSettings, build_index
-from index.embed import Embedder
-from index.errors import BuildLockedError
+from parley.bot.engine import ServedIndex
+from parley.index.build import BuildReport, ChunkSettings, build_index
+from parley.index.embed import Embedder
+from parley.index.errors import BuildLockedError
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.answer import Answer, Citation, SourceSummary
-from bot.render_text import HEADINGS
+from parley.bot.answer import Answer, Citation, SourceSummary
+from parley.bot.render_text import HEADINGS
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
 
-from bot.answer import Answer, Citation, SourceSummary
-from bot.render_text import HEADINGS
+from parley.bot.answer import Answer, Citation, SourceSummary
+from parley.bot.render_text import HEADINGS
 
 BLOCKS_PER_MESSAGE = 50
 SECTION_LIMIT = 3000

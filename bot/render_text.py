@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answer import Citation, Perspective
+from parley.bot.answer import Citation, Perspective
 
 HEADINGS = {
     "race": "Race framing",

@@ -1,12 +1,14 @@
 """Settings, read once at the edge and passed down as one typed object.
 
-Precedence, lowest first: ``config/parley.toml`` (the documented defaults), a ``.env``
-file in the working directory, ``PARLEY_*`` environment variables, command-line flags.
+Precedence, lowest first: ``config/parley.toml`` (the documented defaults, installed as
+package data ``parley.config``), a ``.env`` file in the working directory, ``PARLEY_*``
+environment variables, command-line flags.
 """
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,10 +21,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from index.errors import ParleyError
+from parley.index.errors import ParleyError
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = PROJECT_DIR / "config" / "parley.toml"
+DEFAULT_CONFIG = Path(str(files("parley.config") / "parley.toml"))
+STANCE_LABELS_FILE = "stance-labels.jsonl"
 ENV_PREFIX = "PARLEY_"
 _PATH_SETTINGS = ("corpus_dir", "index_dir", "model_path", "stance_labels", "feedback_db")
 
@@ -90,6 +92,16 @@ class Settings(BaseSettings):
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _labels_beside_the_corpus(cls, values: Any) -> Any:
+        # Reviewed labels belong to the corpus they label: unless named, they are the
+        # corpus folder's own stance-labels.jsonl, so `--corpus elsewhere/` brings its own.
+        if isinstance(values, dict) and not values.get("stance_labels") and values.get("corpus_dir"):
+            beside = Path(values["corpus_dir"]) / STANCE_LABELS_FILE
+            values = {**values, "stance_labels": beside if beside.is_file() else None}
+        return values
+
     @model_validator(mode="after")
     def _chunk_bounds(self) -> "Settings":
         if self.chunk_min_words > self.chunk_max_words:
@@ -117,7 +129,12 @@ class Settings(BaseSettings):
 
 
 class _ConfigFileSource(TomlConfigSettingsSource):
-    """``config/parley.toml`` (or ``PARLEY_CONFIG``), relative paths taken from the project."""
+    """The shipped ``parley.toml`` or the file ``PARLEY_CONFIG`` names.
+
+    Relative paths in the shipped defaults are relative to the working directory (an
+    installed package has no project folder to hang them on); in a file of your own, to
+    that file's folder, so a config and its data can move together.
+    """
 
     def __init__(self, settings_cls: type[BaseSettings]):
         self.config_file = Path(os.environ.get(f"{ENV_PREFIX}CONFIG") or DEFAULT_CONFIG)
@@ -130,7 +147,8 @@ class _ConfigFileSource(TomlConfigSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         values = super().__call__()
-        base = self.config_file.resolve().parent.parent
+        named = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        base = self.config_file.resolve().parent if named else Path.cwd()
         for name in _PATH_SETTINGS:
             value = values.get(name)
             if isinstance(value, str) and value and not Path(value).is_absolute():

@@ -23,12 +23,12 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
-from bot.engine import AnswerEngine
-from bot.feedback import FeedbackStore
-from bot.guard import Cooldown, SeenEvents, user_message
-from bot.reindex import Reindexer, describe
-from bot.render_slack import FRAMING_ACTION, VOTE_ACTIONS, render_answer, render_sources
-from index.errors import BuildLockedError, ParleyError
+from parley.bot.engine import AnswerEngine
+from parley.bot.feedback import FeedbackStore
+from parley.bot.guard import Cooldown, SeenEvents, user_message
+from parley.bot.reindex import Reindexer, describe
+from parley.bot.render_slack import FRAMING_ACTION, VOTE_ACTIONS, render_answer, render_sources
+from parley.index.errors import BuildLockedError, ParleyError
 
 log = logging.getLogger("parley.slack")
 PLATFORM = "slack"

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunk import Passage, chunk_document, split_sentences
-from index.clean import clean_text
-from index.corpus import CorpusProblem, SourceDocument, load_corpus
-from index.embed import Embedder
-from index.errors import CorpusError, IndexUnreadableError, NoIndexError, ParleyError
-from index.stance import assign_stances, labels_fingerprint, load_labels
-from index.query_encoder import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, QueryEncoderRecord, file_sha256
-from index.store import IndexedDocument, LoadedIndex, Manifest, SentenceTable, write_index
-from index.versions import IndexLocation
+from parley.index.chunk import Passage, chunk_document, split_sentences
+from parley.index.clean import clean_text
+from parley.index.corpus import CorpusProblem, SourceDocument, load_corpus
+from parley.index.embed import Embedder
+from parley.index.errors import CorpusError, IndexUnreadableError, NoIndexError, ParleyError
+from parley.index.stance import assign_stances, labels_fingerprint, load_labels
+from parley.index.query_encoder import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, QueryEncoderRecord, file_sha256
+from parley.index.store import IndexedDocument, LoadedIndex, Manifest, SentenceTable, write_index
+from parley.index.versions import IndexLocation
 
 # Bump when cleaning or chunking rules change: every document is then re-cut (vectors of
 # passages whose text did not change are still reused).

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.errors import CorpusError
+from parley.index.errors import CorpusError
 
 FRONT_MATTER_FENCE = "---"
 # An article is tens of kilobytes; a file far larger is a mistake (a dump, a binary), and

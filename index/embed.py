@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.errors import ParleyError
+from parley.index.errors import ParleyError
 
 if TYPE_CHECKING:
-    from index.query_encoder import QueryEncoderRecord
+    from parley.index.query_encoder import QueryEncoderRecord
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")
@@ -98,7 +98,7 @@ class Embedder:
 
         import torch
 
-        from index.query_encoder import (
+        from parley.index.query_encoder import (
             ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, QueryEncoderRecord, file_sha256,
         )
 

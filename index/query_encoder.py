@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from index.embed import ModelInfo
-from index.errors import IndexUnreadableError
+from parley.index.embed import ModelInfo
+from parley.index.errors import IndexUnreadableError
 
 ENCODER_FILE = "query-encoder.onnx"
 TOKENIZER_FILE = "query-tokenizer.json"

@@ -17,8 +17,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from index.chunk import Passage
-from index.store import LoadedIndex
+from parley.index.chunk import Passage
+from parley.index.store import LoadedIndex
 
 Mode = Literal["hybrid", "dense", "bm25"]
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunk import Passage
-from index.errors import ParleyError
+from parley.index.chunk import Passage
+from parley.index.errors import ParleyError
 
 STANCES = ("race", "cooperation", "neutral")
 # Bump when the cues or the classifier change: stances are then recomputed.

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from index.chunk import Passage
-from index.embed import ModelInfo
-from index.errors import IndexUnreadableError
-from index.query_encoder import OnnxQueryEncoder, QueryEncoderRecord
+from parley.index.chunk import Passage
+from parley.index.embed import ModelInfo
+from parley.index.errors import IndexUnreadableError
+from parley.index.query_encoder import OnnxQueryEncoder, QueryEncoderRecord
 
 # 2: each version carries its ONNX query encoder (query_encoder.py).
 FORMAT_VERSION = 2

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.build import bm25_input
-from index.chunk import Passage, passage_id
-from index.store import IndexedDocument, LoadedIndex, SentenceTable
+from parley.index.build import bm25_input
+from parley.index.chunk import Passage, passage_id
+from parley.index.store import IndexedDocument, LoadedIndex, SentenceTable
 
 PASSAGES_PER_DOCUMENT = 50
 

@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from index.errors import BuildLockedError, NoIndexError
-from index.store import LoadedIndex, Manifest, fsync_directory, load_index, read_manifest
+from parley.index.errors import BuildLockedError, NoIndexError
+from parley.index.store import LoadedIndex, Manifest, fsync_directory, load_index, read_manifest
 
 CURRENT = "current"
 VERSIONS = "versions"

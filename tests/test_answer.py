@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from bot.compose import tally
-from bot.engine import EmptyQuestionError
-from bot.evaluation import evaluate, load_questions
+from parley.bot.compose import tally
+from parley.bot.engine import EmptyQuestionError
+from parley.bot.evaluation import evaluate, load_questions
 from tests.helpers import EVAL_DIR
 
 EXTRA_QUESTIONS = [

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
-from index.errors import BuildLockedError, IndexUnreadableError, NoIndexError
-from index.versions import IndexLocation
+from parley.index.build import build_index
+from parley.index.errors import BuildLockedError, IndexUnreadableError, NoIndexError
+from parley.index.versions import IndexLocation
 from tests.helpers import CORPUS_DIR, PARLEY, STANCE_LABELS
 
 

@@ -1,8 +1,8 @@
 import pytest
 
-from index.chunk import chunk_document, split_sentences
-from index.clean import clean_text
-from index.corpus import load_corpus
+from parley.index.chunk import chunk_document, split_sentences
+from parley.index.clean import clean_text
+from parley.index.corpus import load_corpus
 from tests.helpers import CORPUS_DIR
 
 

@@ -5,11 +5,11 @@ import subprocess
 
 import pytest
 
-from bot.console import Console
-from bot.engine import AnswerEngine, ServedIndex
-from bot.reindex import ReindexJob, Reindexer
-from index.build import ChunkSettings
-from index.search import SearchSettings
+from parley.bot.console import Console
+from parley.bot.engine import AnswerEngine, ServedIndex
+from parley.bot.reindex import ReindexJob, Reindexer
+from parley.index.build import ChunkSettings
+from parley.index.search import SearchSettings
 from tests.helpers import PARLEY, STANCE_LABELS
 
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import load_corpus, read_document
-from index.errors import CorpusError
+from parley.index.corpus import load_corpus, read_document
+from parley.index.errors import CorpusError
 from tests.helpers import CORPUS_DIR
 
 

@@ -3,7 +3,7 @@
 import json
 import sqlite3
 
-from bot.feedback import FeedbackStore
+from parley.bot.feedback import FeedbackStore
 from tests.helpers import run_parley
 
 

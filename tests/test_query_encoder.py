@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from index.build import build_index, dense_input
-from index.errors import IndexUnreadableError
-from index.query_encoder import ENCODER_FILE, TOKENIZER_FILE
-from index.store import read_manifest
+from parley.index.build import build_index, dense_input
+from parley.index.errors import IndexUnreadableError
+from parley.index.query_encoder import ENCODER_FILE, TOKENIZER_FILE
+from parley.index.store import read_manifest
 from tests.helpers import CORPUS_DIR, PROJECT_DIR, STANCE_LABELS
 
 
@@ -78,7 +78,7 @@ def test_answering_and_an_unchanged_rebuild_never_import_torch(index_copy, comma
     argv = [*command, "--index", str(index_copy.root)]
     probe = (
         "import sys\n"
-        "from bot.cli import main\n"
+        "from parley.bot.cli import main\n"
         f"code = main({argv!r})\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'sentence_transformers', 'transformers', 'sklearn'})\n"
         "print('HEAVY', heavy, code)\n"

@@ -4,11 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answer import Answer, Citation, Perspective
-from bot.compose import AnswerSettings
-from bot.engine import AnswerEngine
-from bot.evaluation import load_questions
-from bot.render_discord import escape, render_answer, render_sources
+from parley.bot.answer import Answer, Citation, Perspective
+from parley.bot.compose import AnswerSettings
+from parley.bot.engine import AnswerEngine
+from parley.bot.evaluation import load_questions
+from parley.bot.render_discord import escape, render_answer, render_sources
 from tests.fake_discord import _check
 from tests.helpers import EVAL_DIR
 
@@ -72,7 +72,7 @@ def test_sources_list_every_document(engine):
 
 
 def test_a_refusal_keeps_the_note_about_a_shortened_question():
-    from bot.render_slack import render_answer as slack_render
+    from parley.bot.render_slack import render_answer as slack_render
 
     answer = Answer("q", False, "", [], [], "Nothing", note="Your question was 100,000 characters long; I answered its first 990.")
     assert "100,000 characters" in render_answer(answer)[0].content

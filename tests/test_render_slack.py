@@ -5,11 +5,11 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answer import Answer, Citation, Perspective
-from bot.compose import AnswerSettings
-from bot.engine import AnswerEngine
-from bot.evaluation import load_questions
-from bot.render_slack import escape, render_answer, render_sources
+from parley.bot.answer import Answer, Citation, Perspective
+from parley.bot.compose import AnswerSettings
+from parley.bot.engine import AnswerEngine
+from parley.bot.evaluation import load_questions
+from parley.bot.render_slack import escape, render_answer, render_sources
 from tests.fake_slack import blocks_problem
 from tests.helpers import EVAL_DIR, PROJECT_DIR
 

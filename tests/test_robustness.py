@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from bot.engine import MAX_QUESTION_CHARS, AnswerEngine, ServedIndex
-from bot.render_discord import render_answer as discord_messages
-from bot.render_slack import render_answer as slack_messages
-from index.build import build_index
+from parley.bot.engine import MAX_QUESTION_CHARS, AnswerEngine, ServedIndex
+from parley.bot.render_discord import render_answer as discord_messages
+from parley.bot.render_slack import render_answer as slack_messages
+from parley.index.build import build_index
 from tests.fake_discord import _check as discord_problems
 from tests.fake_slack import blocks_problem
 from tests.helpers import CORPUS_DIR, PARLEY, STANCE_LABELS, run_parley
@@ -161,10 +161,10 @@ def test_hot_swap_under_load_fails_no_question_and_mixes_no_versions(index_copy,
     """Threads ask without pause while several re-indexes swap new versions in."""
     import threading
 
-    from bot.engine import AnswerEngine, ServedIndex
-    from bot.reindex import ReindexJob, Reindexer
-    from index.build import ChunkSettings
-    from index.search import SearchSettings
+    from parley.bot.engine import AnswerEngine, ServedIndex
+    from parley.bot.reindex import ReindexJob, Reindexer
+    from parley.index.build import ChunkSettings
+    from parley.index.search import SearchSettings
 
     served = ServedIndex(index_copy)
     engine = AnswerEngine(served)

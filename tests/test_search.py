@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bot.evaluation import evaluate, load_questions
-from index.search import top_rows
+from parley.bot.evaluation import evaluate, load_questions
+from parley.index.search import top_rows
 from tests.helpers import EVAL_DIR
 
 

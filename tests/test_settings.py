@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_DIR, SettingsError, load_settings
+from parley.bot.settings import DEFAULT_CONFIG, SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -13,10 +13,10 @@ def clean_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no stray .env
 
 
-def test_defaults_come_from_the_config_file_relative_to_the_project():
+def test_defaults_come_from_the_shipped_file_relative_to_the_working_directory(tmp_path):
     settings = load_settings()
-    assert settings.corpus_dir == PROJECT_DIR / "corpus"
-    assert settings.index_dir == PROJECT_DIR / "data" / "index"
+    assert settings.corpus_dir == tmp_path / "corpus"
+    assert settings.index_dir == tmp_path / "data" / "index"
     assert settings.model_path is None
     assert settings.chunk_min_words == 40 and settings.chunk_max_words == 120
 
@@ -39,10 +39,18 @@ def test_another_config_file_can_be_named(monkeypatch, tmp_path):
     config = tmp_path / "conf" / "parley.toml"
     config.parent.mkdir()
     config.write_text(
-        (PROJECT_DIR / "config" / "parley.toml").read_text().replace('"data/index"', '"var/idx"')
+        DEFAULT_CONFIG.read_text().replace('"data/index"', '"var/idx"')
     )
     monkeypatch.setenv("PARLEY_CONFIG", str(config))
-    assert load_settings().index_dir == tmp_path / "var" / "idx"
+    assert load_settings().index_dir == tmp_path / "conf" / "var" / "idx"
+
+
+def test_stance_labels_default_to_the_corpus_folders_own(tmp_path):
+    assert load_settings().stance_labels is None  # no corpus/ here, so no labels
+    corpus = tmp_path / "elsewhere"
+    corpus.mkdir()
+    (corpus / "stance-labels.jsonl").write_text("")
+    assert load_settings(corpus_dir=corpus).stance_labels == corpus / "stance-labels.jsonl"
 
 
 @pytest.mark.parametrize(

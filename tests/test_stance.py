@@ -3,9 +3,9 @@
 import json
 import shutil
 
-from index.build import build_index
-from index.chunk import Passage
-from index.stance import assign_stances, cross_validate, labels_fingerprint, load_labels
+from parley.index.build import build_index
+from parley.index.chunk import Passage
+from parley.index.stance import assign_stances, cross_validate, labels_fingerprint, load_labels
 from tests.helpers import CORPUS_DIR, STANCE_LABELS
 
 
