@@ -7,10 +7,11 @@ from pathlib import Path
 os.environ["HF_HUB_OFFLINE"]="1"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from parley.index.versions import IndexLocation
-from parley.bot.engine import ServedIndex, AnswerEngine
+from parley.bot.answer import AnswerEngine
+from parley.index.served import ServedIndex
 from parley.bot.feedback import FeedbackStore
 from tests.test_discord import running_bot
-from tests.fake_discord import BOT_ID
+from tests.fakes.discord import BOT_ID
 engine=AnswerEngine(ServedIndex(IndexLocation(Path(sys.argv[1] if len(sys.argv) > 1 else "data/index"))))
 engine.ask("warm up")
 fb=FeedbackStore(Path(tempfile.mkdtemp()) / "votes.sqlite3")

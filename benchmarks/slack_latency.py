@@ -13,11 +13,12 @@ from pathlib import Path
 os.environ["HF_HUB_OFFLINE"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from parley.bot.engine import AnswerEngine, ServedIndex  # noqa: E402
+from parley.bot.answer import AnswerEngine
+from parley.index.served import ServedIndex  # noqa: E402
 from parley.bot.feedback import FeedbackStore  # noqa: E402
 from parley.bot.guard import SeenEvents  # noqa: E402
 from parley.index.versions import IndexLocation  # noqa: E402
-from tests.fake_slack import FakeSlack  # noqa: E402
+from tests.fakes.slack import FakeSlack  # noqa: E402
 from tests.test_slack import Server  # noqa: E402
 
 engine = AnswerEngine(ServedIndex(IndexLocation(Path(sys.argv[1] if len(sys.argv) > 1 else "data/index"))))

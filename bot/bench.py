@@ -115,7 +115,8 @@ def cold_start(index_dir: Path, version: Path, repeats: int) -> list[Figure]:
 def warm_latency(engine, naive_encoder, questions: list[str], passes: int) -> list[Figure]:
     """Per-question latency in one process: Parley (ONNX query encoder, hybrid search)
     against the naive build (sentence-transformers query, FAISS flat)."""
-    from parley.bot.engine import AnswerEngine, ServedIndex
+    from parley.bot.answer import AnswerEngine
+    from parley.index.served import ServedIndex
 
     retriever = engine.served.retriever()
     naive_engine = AnswerEngine(ServedIndex(engine.served.location, encoder=naive_encoder))

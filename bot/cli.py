@@ -172,7 +172,8 @@ def _embedder(settings: Settings):
 def _engine(settings: Settings):
     """The answer engine; questions are embedded by the index's ONNX encoder, so nothing
     here imports torch or sentence-transformers."""
-    from parley.bot.engine import AnswerEngine, ServedIndex
+    from parley.bot.answer import AnswerEngine
+    from parley.index.served import ServedIndex
     from parley.index.versions import IndexLocation
 
     return AnswerEngine(ServedIndex(IndexLocation(settings.index_dir), encoder_threads=settings.query_threads))
@@ -235,15 +236,17 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     def respond(engine, question: str):
+        from parley.bot.render.text import answer_json, render_plain
+
         answer = engine.ask(question)
-        return answer.to_json(), answer.text
+        return answer_json(answer), render_plain(answer)
 
     return _answer_each(args, settings, respond)
 
 
 def _reindexer(settings: Settings, engine):
     """Re-indexing from a chat command; its model loads only when a re-index runs."""
-    from parley.bot.reindex import ReindexJob, Reindexer
+    from parley.index.served import ReindexJob, Reindexer
     from parley.index.build import ChunkSettings
 
     job = ReindexJob(settings.corpus_dir, ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),

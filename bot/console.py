@@ -11,8 +11,9 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from parley.bot.engine import AnswerEngine
-from parley.bot.reindex import Reindexer, describe
+from parley.bot.answer import AnswerEngine
+from parley.bot.render.text import describe_build, render_plain
+from parley.index.served import Reindexer
 from parley.index.errors import ParleyError
 
 log = logging.getLogger("parley.console")
@@ -63,7 +64,7 @@ class Console:
 
     def ask(self, question: str) -> None:
         try:
-            self.say(self.engine.ask(question).text)
+            self.say(render_plain(self.engine.ask(question)))
         except ParleyError as error:
             self.say(str(error))
         except BrokenPipeError:
@@ -92,7 +93,7 @@ class Console:
 
         def work() -> None:
             try:
-                self.say(describe(self.reindexer.run()))
+                self.say(describe_build(self.reindexer.run()))
             except ParleyError as error:
                 self.say(f"Re-index failed: {error} The current index is still served.")
             except Exception:  # noqa: BLE001

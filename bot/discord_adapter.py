@@ -20,11 +20,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from parley.bot.answer import Answer
-from parley.bot.engine import AnswerEngine
+from parley.bot.answer import AnswerEngine
 from parley.bot.feedback import FeedbackStore
 from parley.bot.guard import Cooldown, user_message
-from parley.bot.reindex import Reindexer, describe
-from parley.bot.render_discord import DiscordMessage, render_answer, render_sources
+from parley.bot.render.text import describe_build
+from parley.index.served import Reindexer
+from parley.bot.render.discord_embeds import DiscordMessage, render_answer, render_sources
 from parley.index.errors import BuildLockedError, ParleyError
 
 log = logging.getLogger("parley.discord")
@@ -201,7 +202,7 @@ class ParleyCog(commands.Cog):
         except BuildLockedError as error:
             await interaction.followup.send(str(error), ephemeral=True, allowed_mentions=NO_PINGS)
             return
-        await interaction.followup.send(describe(report), ephemeral=True, allowed_mentions=NO_PINGS)
+        await interaction.followup.send(describe_build(report), ephemeral=True, allowed_mentions=NO_PINGS)
 
     def may_reindex(self, interaction: discord.Interaction) -> bool:
         member = interaction.user

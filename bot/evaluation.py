@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from parley.bot.engine import AnswerEngine
+from parley.bot.answer import AnswerEngine
 from parley.index.errors import ParleyError
 from parley.index.search import Mode
 

@@ -23,11 +23,12 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
-from parley.bot.engine import AnswerEngine
+from parley.bot.answer import AnswerEngine
 from parley.bot.feedback import FeedbackStore
 from parley.bot.guard import Cooldown, SeenEvents, user_message
-from parley.bot.reindex import Reindexer, describe
-from parley.bot.render_slack import FRAMING_ACTION, VOTE_ACTIONS, render_answer, render_sources
+from parley.bot.render.text import describe_build
+from parley.index.served import Reindexer
+from parley.bot.render.slack_blocks import FRAMING_ACTION, VOTE_ACTIONS, render_answer, render_sources
 from parley.index.errors import BuildLockedError, ParleyError
 
 log = logging.getLogger("parley.slack")
@@ -155,7 +156,7 @@ def build_app(*, engine: AnswerEngine, reindexer: Reindexer, feedback: FeedbackS
         except BuildLockedError as error:
             respond(text=str(error), response_type="ephemeral", replace_original=False)
             return
-        respond(text=describe(report), response_type="ephemeral", replace_original=False)
+        respond(text=describe_build(report), response_type="ephemeral", replace_original=False)
 
     app.command("/reindex")(ack=ack_reindex, lazy=[guarded(run_reindex, reindexing)])
 

@@ -1,31 +1,25 @@
-"""The answer core: a question in, an ``Answer`` out. Every adapter (console, Discord,
-Slack) calls this and only renders what it returns; nothing here knows a platform."""
+"""The index being served: hot swap, following other processes, rebuilding while serving.
+
+Questions are answered from one loaded version at a time. A re-index builds the next
+version beside it and swaps it in with one assignment, so each question sees one version,
+old or new, never a mix; a version another process published is picked up the same way.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass
+from pathlib import Path
 
-from parley.bot.answer import Answer, SourceSummary
-from parley.bot.compose import AnswerSettings, compose
-from parley.index.errors import ParleyError
-from parley.index.search import Hit, Mode, QueryEncoder, Retriever, SearchSettings
+from parley.index.build import BuildReport, ChunkSettings, build_index
+from parley.index.embed import Embedder
+from parley.index.errors import BuildLockedError, ParleyError
+from parley.index.search import QueryEncoder, Retriever, SearchSettings
 from parley.index.versions import IndexLocation
 
-
 log = logging.getLogger(__name__)
-
-MAX_QUESTION_CHARS = 1000
-# Unicode categories never shown as text: controls, format characters (zero-width,
-# bidi overrides), unassigned and private-use code points.
-_INVISIBLE = {"Cc", "Cf", "Cn", "Co", "Cs"}
-
-
-class EmptyQuestionError(ParleyError):
-    """The question has no words in it."""
 
 
 class ServedIndex:
@@ -107,64 +101,35 @@ class ServedIndex:
         return Retriever(index, encoder, self.settings)
 
 
-class AnswerEngine:
-    """Answers questions from the served index."""
+@dataclass(frozen=True)
+class ReindexJob:
+    corpus_dir: Path
+    chunking: ChunkSettings
+    stance_labels: Path | None
 
-    def __init__(self, served: ServedIndex, settings: AnswerSettings = AnswerSettings()):
+
+class Reindexer:
+    def __init__(self, served: ServedIndex, embedder: Embedder, job: ReindexJob):
         self.served = served
-        self.settings = settings
+        self.embedder = embedder
+        self.job = job
+        self._running = threading.Lock()
 
-    def search(self, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:
-        return self.served.retriever().search(clean_question(question)[0], k, mode=mode)
-
-    def ask(self, question: str, *, mode: Mode = "hybrid") -> Answer:
-        question, note = clean_question(question)
-        retriever = self.served.retriever()
-        query = retriever.encoder.encode([question])[0]
-        hits = retriever.search_vector(question, query, self.settings.candidates, mode=mode)
-        lexical = max(hits, key=lambda hit: hit.bm25, default=None)
-        coverage = retriever.index.term_coverage(question, lexical.row) if lexical else 0.0
-        answer = compose(question, query, hits, retriever.index, self.settings,
-                         lexical_best=lexical, coverage=coverage)
-        if note:
-            answer = replace(answer, note=note, text=f"({note})\n{answer.text}")
-        return answer
-
-    def sources(self) -> list[SourceSummary]:
-        index = self.served.retriever().index
-        summaries = []
-        for document in index.documents.values():
-            stances = {"race": 0, "cooperation": 0, "neutral": 0}
-            for passage in index.passages:
-                if passage.doc_id == document.doc_id:
-                    stances[passage.stance] += 1
-            summaries.append(
-                SourceSummary(
-                    doc_id=document.doc_id,
-                    title=document.title,
-                    publisher=document.publisher,
-                    url=document.url,
-                    date=document.date,
-                    passages=document.passage_count,
-                    stances=stances,
-                )
+    def run(self) -> BuildReport:
+        """Build incrementally and serve the result; one re-index at a time per process
+        (and per index directory, through the build lock)."""
+        if not self._running.acquire(blocking=False):
+            raise BuildLockedError("A re-index is already running; its result will be served when it ends.")
+        try:
+            report = build_index(
+                self.job.corpus_dir,
+                self.served.location,
+                self.embedder,
+                chunking=self.job.chunking,
+                stance_labels=self.job.stance_labels,
             )
-        return summaries
-
-
-def clean_question(question: str) -> tuple[str, str | None]:
-    """The question as Parley reads it, and a note when it had to be shortened.
-
-    Control, zero-width and bidi-override characters are dropped (invisible, they only
-    disguise text), whitespace is collapsed, and a very long paste is answered on its
-    first ``MAX_QUESTION_CHARS`` characters, cut at a word, so the work stays bounded.
-    """
-    question = unicodedata.normalize("NFKC", question)
-    question = "".join(ch for ch in question if unicodedata.category(ch) not in _INVISIBLE or ch in "\t\n ")
-    question = " ".join(question.split())
-    if not question:
-        raise EmptyQuestionError("The question is empty: ask something, e.g. `parley ask \"Is there an AI race?\"`.")
-    if len(question) <= MAX_QUESTION_CHARS:
-        return question, None
-    cut = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or question[:MAX_QUESTION_CHARS]
-    return cut, f"Your question was {len(question):,} characters long; I answered its first {len(cut):,}."
+            if report.changed:
+                self.served.reload()
+            return report
+        finally:
+            self._running.release()

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from parley.bot.answer import Answer, Citation, SourceSummary
-from parley.bot.render_text import HEADINGS
+from parley.bot.render.text import HEADINGS
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

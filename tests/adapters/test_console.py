@@ -6,8 +6,9 @@ import subprocess
 import pytest
 
 from parley.bot.console import Console
-from parley.bot.engine import AnswerEngine, ServedIndex
-from parley.bot.reindex import ReindexJob, Reindexer
+from parley.bot.answer import AnswerEngine
+from parley.index.served import ServedIndex
+from parley.index.served import ReindexJob, Reindexer
 from parley.index.build import ChunkSettings
 from parley.index.search import SearchSettings
 from tests.helpers import PARLEY, STANCE_LABELS

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import Block
 
 from parley.bot.answer import Answer, Citation, SourceSummary
-from parley.bot.render_text import HEADINGS
+from parley.bot.render.text import HEADINGS, render_plain
 
 BLOCKS_PER_MESSAGE = 50
 SECTION_LIMIT = 3000
@@ -58,7 +58,7 @@ def render_answer(answer: Answer, answer_id: str | None = None) -> list[SlackMes
     blocks += _sections("*Sources*", sources)
     if answer_id:
         blocks.append(_actions(answer_id, len(answer.citations)))
-    return [_checked(m) for m in _split(blocks, _fit(escape(answer.text), TEXT_LIMIT))]
+    return [_checked(m) for m in _split(blocks, _fit(escape(render_plain(answer)), TEXT_LIMIT))]
 
 
 def render_sources(sources: list[SourceSummary]) -> list[SlackMessage]:

@@ -6,11 +6,11 @@ from dataclasses import replace
 import pytest
 
 from parley.bot.answer import Answer, Citation, Perspective
-from parley.bot.compose import AnswerSettings
-from parley.bot.engine import AnswerEngine
+from parley.bot.answer.compose import AnswerSettings
+from parley.bot.answer import AnswerEngine
 from parley.bot.evaluation import load_questions
-from parley.bot.render_slack import escape, render_answer, render_sources
-from tests.fake_slack import blocks_problem
+from parley.bot.render.slack_blocks import escape, render_answer, render_sources
+from tests.fakes.slack import blocks_problem
 from tests.helpers import EVAL_DIR, PROJECT_DIR
 
 
@@ -37,7 +37,7 @@ def test_every_quote_appears_whole(answers):
 def test_more_than_fifty_blocks_are_split_into_several_messages():
     citations = [Citation(n, f"p{n}", "d", f"T{n}", "P", None, "Quote " + "word " * 500, 0, 10, "race", 1.0)
                  for n in range(1, 61)]
-    answer = Answer("q", True, "text", [Perspective("race", list(range(1, 61)))], citations, "tally")
+    answer = Answer("q", True, [Perspective("race", list(range(1, 61)))], citations, "tally")
     messages = render_answer(answer, "0123456789ab")
     assert len(messages) >= 2
     assert all(len(m.blocks) <= 50 and blocks_problem(m.blocks) is None for m in messages)
@@ -45,7 +45,7 @@ def test_more_than_fifty_blocks_are_split_into_several_messages():
 
 def test_pings_and_markup_from_the_corpus_are_escaped():
     citation = Citation(1, "p", "d", "<!channel> title", "P & Q", None, "Say <!here> and <@U1> & more", 0, 1, "race", 1.0)
-    answer = Answer("<!channel> why?", True, "<!channel> why? Say <!here>", [Perspective("race", [1])], [citation], "t")
+    answer = Answer("<!channel> why?", True, [Perspective("race", [1])], [citation], "t")
     wire = json.dumps([m.__dict__ for m in render_answer(answer, "0123456789ab")])
     assert "<!channel>" not in wire and "<!here>" not in wire and "<@U1>" not in wire
     assert "&lt;!here&gt;" in wire and "P &amp; Q" in wire

@@ -5,11 +5,11 @@ from dataclasses import replace
 import pytest
 
 from parley.bot.answer import Answer, Citation, Perspective
-from parley.bot.compose import AnswerSettings
-from parley.bot.engine import AnswerEngine
+from parley.bot.answer.compose import AnswerSettings
+from parley.bot.answer import AnswerEngine
 from parley.bot.evaluation import load_questions
-from parley.bot.render_discord import escape, render_answer, render_sources
-from tests.fake_discord import _check
+from parley.bot.render.discord_embeds import escape, render_answer, render_sources
+from tests.fakes.discord import message_problems
 from tests.helpers import EVAL_DIR
 
 
@@ -28,7 +28,7 @@ def answers(engine):
 def test_every_rendered_message_is_within_discord_limits(answers):
     for answer in answers:
         for message in render_answer(answer):
-            assert _check({"content": message.content, "embeds": message.embeds}) == []
+            assert message_problems({"content": message.content, "embeds": message.embeds}) == []
 
 
 def test_every_quote_appears_whole_in_one_field(answers):
@@ -41,16 +41,16 @@ def test_every_quote_appears_whole_in_one_field(answers):
 
 def test_a_quote_longer_than_a_field_gets_its_own_embed_body():
     long_quote = "word " * 400
-    answer = Answer("q", True, "", [Perspective("race", [1, 2])],
+    answer = Answer("q", True, [Perspective("race", [1, 2])],
                     [citation(1, long_quote.strip()), citation(2, "Short one.")], "1 passage frames this as a race.")
     messages = render_answer(answer)
     for message in messages:
-        assert _check({"content": message.content, "embeds": message.embeds}) == []
+        assert message_problems({"content": message.content, "embeds": message.embeds}) == []
     assert any(long_quote.strip()[:100] in e.get("description", "") for m in messages for e in m.embeds)
 
 
 def test_markdown_and_mentions_in_corpus_text_cannot_format_or_ping():
-    answer = Answer("**bold** @everyone", True, "", [Perspective("cooperation", [1])],
+    answer = Answer("**bold** @everyone", True, [Perspective("cooperation", [1])],
                     [citation(1, "See [this](https://evil.example) and `code` @here <@&1>", "cooperation")], "x")
     embed = render_answer(answer)[0].embeds[0]
     value = embed["fields"][0]["value"]
@@ -59,7 +59,7 @@ def test_markdown_and_mentions_in_corpus_text_cannot_format_or_ping():
 
 
 def test_a_refusal_is_one_short_kind_message_pointing_to_sources():
-    messages = render_answer(Answer("q", False, "", [], [], "Nothing"))
+    messages = render_answer(Answer("q", False, [], [], "Nothing"))
     assert len(messages) == 1 and messages[0].embeds == []
     assert "/sources" in messages[0].content and len(messages[0].content) < 400
 
@@ -72,8 +72,8 @@ def test_sources_list_every_document(engine):
 
 
 def test_a_refusal_keeps_the_note_about_a_shortened_question():
-    from parley.bot.render_slack import render_answer as slack_render
+    from parley.bot.render.slack_blocks import render_answer as slack_render
 
-    answer = Answer("q", False, "", [], [], "Nothing", note="Your question was 100,000 characters long; I answered its first 990.")
+    answer = Answer("q", False, [], [], "Nothing", note="Your question was 100,000 characters long; I answered its first 990.")
     assert "100,000 characters" in render_answer(answer)[0].content
     assert "100,000 characters" in str(slack_render(answer)[0].blocks)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass
 
-Stance = Literal["race", "cooperation", "neutral"]
+from parley.index.chunk import Stance
 
 
 @dataclass(frozen=True)
@@ -33,25 +32,18 @@ class Perspective:
 
 @dataclass(frozen=True)
 class Answer:
+    """An answer as structure; what a person reads is made from it at the edge (``render/``)."""
+
     question: str
     answered: bool
-    text: str  # the whole answer as plain text
     perspectives: list[Perspective]
     citations: list[Citation]
     # One line such as "2 passages frame this as a race, 3 as cooperation."; or why not.
     summary: str
     # Said before the answer when the question had to be changed (e.g. shortened).
     note: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``parley ask --json`` contract (exactly these keys)."""
-        return {
-            "question": self.question,
-            "answered": self.answered,
-            "text": self.text,
-            "perspectives": [asdict(p) for p in self.perspectives],
-            "citations": [asdict(c) for c in self.citations],
-        }
+    # On a refusal, the titles of the documents the corpus does hold, to say what it covers.
+    corpus_titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

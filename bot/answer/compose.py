@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parley.bot.answer import Answer, Citation, Perspective
-from parley.bot.render_text import render_plain
+from parley.bot.answer.types import Answer, Citation, Perspective
 from parley.index.search import Hit
 from parley.index.store import LoadedIndex, bm25_tokens
 
@@ -112,7 +111,6 @@ def compose(question: str, query: np.ndarray, hits: list[Hit], index: LoadedInde
     return Answer(
         question=question,
         answered=True,
-        text=render_plain(question, perspectives, citations, summary),
         perspectives=perspectives,
         citations=citations,
         summary=summary,
@@ -148,18 +146,9 @@ def tally(counts) -> str:
 
 def refusal(question: str, index: LoadedIndex) -> Answer:
     """An honest 'not in the corpus', with what the corpus does cover; no citations."""
-    titles = [d.title for d in index.documents.values()]
-    examples = "; ".join(f'"{t}"' for t in titles[:3])
-    more = f" and {len(titles) - 3} more" if len(titles) > 3 else ""
-    summary = "Nothing in the corpus answers this."
-    text = (
-        f"Sorry, I couldn't find anything in the corpus that answers \"{question}\".\n"
-        "The corpus covers the debate over whether the US and China are in an AI race or "
-        f"should cooperate on AI safety: {len(titles)} documents, including {examples}{more}.\n"
-        "Try asking about that debate, or use /sources to see every document."
-    )
-    return Answer(question=question, answered=False, text=text, perspectives=[], citations=[],
-                  summary=summary)
+    return Answer(question=question, answered=False, perspectives=[], citations=[],
+                  summary="Nothing in the corpus answers this.",
+                  corpus_titles=tuple(d.title for d in index.documents.values()))
 
 
 def _evidence(hit: Hit) -> float:

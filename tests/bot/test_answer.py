@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from parley.bot.compose import tally
-from parley.bot.engine import EmptyQuestionError
+from parley.bot.answer.compose import tally
+from parley.bot.render.text import render_plain
+from parley.bot.answer import EmptyQuestionError
 from parley.bot.evaluation import evaluate, load_questions
 from tests.helpers import EVAL_DIR
 
@@ -61,9 +62,9 @@ def test_citations_are_numbered_and_every_perspective_points_at_them(answers):
 def test_plain_text_shows_every_quote_with_its_number_and_source(answers):
     for answer in (a for a in answers if a.answered):
         for citation in answer.citations:
-            assert f'"{citation.quote}" [{citation.n}]' in answer.text
-            assert f"[{citation.n}] {citation.title}" in answer.text
-        assert answer.summary in answer.text
+            assert f'"{citation.quote}" [{citation.n}]' in render_plain(answer)
+            assert f"[{citation.n}] {citation.title}" in render_plain(answer)
+        assert answer.summary in render_plain(answer)
 
 
 def test_the_tally_agrees_with_the_framings_shown(engine, answers):
@@ -105,16 +106,16 @@ def test_dev_set_answer_targets(engine):
 def test_off_topic_questions_are_refused_kindly_without_citations(engine, question):
     answer = engine.ask(question)
     assert (answer.answered, answer.citations, answer.perspectives) == (False, [], [])
-    assert "couldn't find anything in the corpus" in answer.text
-    assert "/sources" in answer.text
+    assert "couldn't find anything in the corpus" in render_plain(answer)
+    assert "/sources" in render_plain(answer)
 
 
 def test_a_contested_question_shows_both_framings_with_a_tally(engine):
     answer = engine.ask("Is open-weight AI from China a threat or an opportunity?")
     stances = [p.stance for p in answer.perspectives]
     assert "race" in stances and "cooperation" in stances
-    assert re.search(r"\d+ passages? frames? this as a race, \d+ as cooperation\.", answer.text)
-    assert "Race framing" in answer.text and "Cooperation framing" in answer.text
+    assert re.search(r"\d+ passages? frames? this as a race, \d+ as cooperation\.", render_plain(answer))
+    assert "Race framing" in render_plain(answer) and "Cooperation framing" in render_plain(answer)
 
 
 def test_framings_are_shown_strongest_first(answers):

@@ -18,10 +18,10 @@ from slack_sdk.signature import SignatureVerifier
 
 from parley.bot.feedback import FeedbackStore
 from parley.bot.guard import SeenEvents
-from parley.bot.reindex import ReindexJob, Reindexer
+from parley.index.served import ReindexJob, Reindexer
 from parley.bot.slack_adapter import EVENTS_PATH, SlackConfig, build_app, http_server, web_client
 from parley.index.build import ChunkSettings
-from tests.fake_slack import BOT_USER, FakeSlack
+from tests.fakes.slack import BOT_USER, FakeSlack
 from tests.helpers import PARLEY, STANCE_LABELS
 
 SECRET = "test-signing-secret"
@@ -175,7 +175,8 @@ def test_reindex_is_refused_without_admins_and_for_non_admins(engine, fake, stor
 
 
 def test_an_admin_reindexes_while_questions_are_answered(embedder, fake, stores, index_copy, corpus_copy):
-    from parley.bot.engine import AnswerEngine, ServedIndex
+    from parley.bot.answer import AnswerEngine
+    from parley.index.served import ServedIndex
     from parley.index.search import SearchSettings
 
     served = ServedIndex(index_copy)

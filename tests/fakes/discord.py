@@ -250,7 +250,7 @@ class FakeDiscord:
             token = path.split("/")[3]
             if time.monotonic() - self.interactions.get(token, 0) > 3.0:
                 return _json({"message": "Unknown interaction", "code": 10062}, status=404)
-            problems = _check(body.get("data") or {})
+            problems = message_problems(body.get("data") or {})
             if problems:
                 return _json(_invalid(problems), status=400)
             interaction_id, kind = self.interaction_ids[token]
@@ -264,7 +264,7 @@ class FakeDiscord:
                                           "response_message_ephemeral": bool(flags & 64)},
                           "resource": resource})
         if method == "POST" and (path.startswith("/webhooks/") or (path.startswith("/channels/") and path.endswith("/messages"))):
-            problems = _check(body)
+            problems = message_problems(body)
             if problems:
                 return _json(_invalid(problems), status=400)
             channel = path.split("/")[2] if path.startswith("/channels/") else CHANNEL_ID
@@ -284,7 +284,7 @@ class FakeDiscord:
         return _json({"message": f"fake Discord has no {method} {path}", "code": 0}, status=404)
 
 
-def _check(body: dict) -> list[str]:
+def message_problems(body: dict) -> list[str]:
     """Discord's documented message limits."""
     problems = []
     if len(body.get("content") or "") > LIMITS["content"]:

@@ -13,9 +13,9 @@ import pytest
 
 from parley.bot.discord_adapter import DiscordConfig, ParleyBot, configure_endpoints
 from parley.bot.feedback import FeedbackStore
-from parley.bot.reindex import ReindexJob, Reindexer
+from parley.index.served import ReindexJob, Reindexer
 from parley.index.build import ChunkSettings
-from tests.fake_discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord
+from tests.fakes.discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.helpers import STANCE_LABELS
 
 EPHEMERAL = 64
@@ -116,7 +116,8 @@ def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(engine, feed
 
 def test_reindex_is_refused_for_a_plain_member_and_runs_for_admins_while_asks_continue(
         engine, feedback, index_copy, corpus_copy, embedder):
-    from parley.bot.engine import AnswerEngine, ServedIndex
+    from parley.bot.answer import AnswerEngine
+    from parley.index.served import ServedIndex
     from parley.index.search import SearchSettings
 
     served = ServedIndex(index_copy)
@@ -188,7 +189,8 @@ def test_votes_from_buttons_land_in_sqlite(engine, feedback):
 
 
 def test_a_missing_index_gives_a_visible_message(feedback, embedder, tmp_path):
-    from parley.bot.engine import AnswerEngine, ServedIndex
+    from parley.bot.answer import AnswerEngine
+    from parley.index.served import ServedIndex
     from parley.index.search import SearchSettings
     from parley.index.versions import IndexLocation
 
@@ -237,8 +239,8 @@ def test_defer_latency_over_twenty_asks_stays_far_inside_three_seconds(engine, f
 def test_a_very_long_answer_is_split_within_every_limit(engine, feedback):
     from dataclasses import replace
 
-    from parley.bot.compose import AnswerSettings
-    from parley.bot.engine import AnswerEngine
+    from parley.bot.answer.compose import AnswerSettings
+    from parley.bot.answer import AnswerEngine
 
     wordy = AnswerEngine(engine.served, replace(AnswerSettings(), candidates=40, top_passages=12,
                                                 per_framing=12, max_citations=25, framing_margin=2.0,
@@ -255,7 +257,7 @@ def test_a_very_long_answer_is_split_within_every_limit(engine, feedback):
     sent = run(scenario())
     fields = [f for request in sent for embed in request.body["embeds"] for f in embed["fields"]]
     shown = " ".join(f["value"] for f in fields)
-    from parley.bot.render_discord import escape
+    from parley.bot.render.discord_embeds import escape
     for citation in answer.citations:  # every quote whole, in one field
         assert any(escape(citation.quote) in f["value"] for f in fields), citation.n
     assert sent[1].body["embeds"][0]["title"].endswith("(continued)")
@@ -264,7 +266,7 @@ def test_a_very_long_answer_is_split_within_every_limit(engine, feedback):
 
 
 def test_commands_sync_to_configured_servers_and_sources_lists_documents(engine, feedback):
-    from tests.fake_discord import GUILD_ID
+    from tests.fakes.discord import GUILD_ID
 
     async def scenario():
         async with running_bot(engine, feedback, guild_ids=(GUILD_ID,)) as (fake, bot):
@@ -306,7 +308,8 @@ def test_an_unexpected_error_is_an_apology_for_the_user_and_a_trace_in_the_log(f
     import logging
 
     from parley.bot.guard import APOLOGY
-    from parley.bot.engine import AnswerEngine, ServedIndex
+    from parley.bot.answer import AnswerEngine
+    from parley.index.served import ServedIndex
     from parley.index.search import SearchSettings
     from parley.index.versions import IndexLocation
 

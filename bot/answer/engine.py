@@ -1,0 +1,55 @@
+"""The answer core's entry point: a question in, an ``Answer`` out. Every surface
+(console, Discord, Slack, CLI) calls this and renders what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from parley.bot.answer.compose import AnswerSettings, compose
+from parley.bot.answer.question import clean_question
+from parley.bot.answer.types import Answer, SourceSummary
+from parley.index.search import Hit, Mode
+from parley.index.served import ServedIndex
+
+
+class AnswerEngine:
+    """Answers questions from the served index."""
+
+    def __init__(self, served: ServedIndex, settings: AnswerSettings = AnswerSettings()):
+        self.served = served
+        self.settings = settings
+
+    def search(self, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:
+        return self.served.retriever().search(clean_question(question)[0], k, mode=mode)
+
+    def ask(self, question: str, *, mode: Mode = "hybrid") -> Answer:
+        question, note = clean_question(question)
+        retriever = self.served.retriever()
+        query = retriever.encoder.encode([question])[0]
+        hits = retriever.search_vector(question, query, self.settings.candidates, mode=mode)
+        lexical = max(hits, key=lambda hit: hit.bm25, default=None)
+        coverage = retriever.index.term_coverage(question, lexical.row) if lexical else 0.0
+        answer = compose(question, query, hits, retriever.index, self.settings,
+                         lexical_best=lexical, coverage=coverage)
+        return replace(answer, note=note) if note else answer
+
+    def sources(self) -> list[SourceSummary]:
+        index = self.served.retriever().index
+        summaries = []
+        for document in index.documents.values():
+            stances = {"race": 0, "cooperation": 0, "neutral": 0}
+            for passage in index.passages:
+                if passage.doc_id == document.doc_id:
+                    stances[passage.stance] += 1
+            summaries.append(
+                SourceSummary(
+                    doc_id=document.doc_id,
+                    title=document.title,
+                    publisher=document.publisher,
+                    url=document.url,
+                    date=document.date,
+                    passages=document.passage_count,
+                    stances=stances,
+                )
+            )
+        return summaries

@@ -1,0 +1,1 @@
+"""Local fakes of Discord and Slack that the real client libraries talk to."""
