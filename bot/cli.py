@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from parley.bot.settings import Settings, SettingsError, load_settings
+from parley.bot.wiring import build_embedder, build_engine, build_reindexer
 from parley.index.errors import ParleyError
 
 log = logging.getLogger("parley")
@@ -163,22 +164,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _embedder(settings: Settings):
-    from parley.index.embed import Embedder, packaged_model_path
-
-    return Embedder(settings.model_path or packaged_model_path(), batch_size=settings.embed_batch_size)
-
-
-def _engine(settings: Settings):
-    """The answer engine; questions are embedded by the index's ONNX encoder, so nothing
-    here imports torch or sentence-transformers."""
-    from parley.bot.answer import AnswerEngine
-    from parley.index.served import ServedIndex
-    from parley.index.versions import IndexLocation
-
-    return AnswerEngine(ServedIndex(IndexLocation(settings.index_dir), encoder_threads=settings.query_threads))
-
-
 def _questions(args: argparse.Namespace):
     """The one question given, or each line of stdin; ``None`` marks an empty line."""
     if args.question is not None:
@@ -196,7 +181,7 @@ def _answer_each(args: argparse.Namespace, settings: Settings, respond) -> int:
     """Run ``respond(engine, question) -> (json_payload, plain_text)`` on the question given,
     or on each stdin line (JSON out, one line each, in order; the model loads once)."""
     questions, from_stdin = _questions(args)
-    engine = _engine(settings)
+    engine = build_engine(settings)
     for question in questions:
         if not question.strip():
             print(json.dumps({"question": question, "error": "empty question"}))
@@ -244,22 +229,12 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return _answer_each(args, settings, respond)
 
 
-def _reindexer(settings: Settings, engine):
-    """Re-indexing from a chat command; its model loads only when a re-index runs."""
-    from parley.index.served import ReindexJob, Reindexer
-    from parley.index.build import ChunkSettings
-
-    job = ReindexJob(settings.corpus_dir, ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
-                     settings.stance_labels)
-    return Reindexer(engine.served, _embedder(settings), job)
-
-
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from parley.bot.console import SAMPLE_QUESTION, Console, run_interactive
 
-    engine = _engine(settings)
+    engine = build_engine(settings)
     engine.served.retriever()  # fail now, with a clear line, if there is no index
-    console = Console(engine, _reindexer(settings, engine), sys.stdout)
+    console = Console(engine, build_reindexer(settings, engine), sys.stdout)
     if not sys.stdin.isatty():
         console.say(f"(stdin is not a terminal: answering one sample question)\nyou> {SAMPLE_QUESTION}")
         console.handle(SAMPLE_QUESTION)
@@ -271,27 +246,9 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from parley.bot.evaluation import as_json, evaluate, format_table, load_questions
-    from parley.index.stance import cross_validate, load_labels
+    from parley.bot.measure.commands import evaluate_command
 
-    questions = load_questions(args.file)
-    engine = _engine(settings)
-    modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]
-    rows = [evaluate(engine, questions, mode) for mode in modes]
-    stance = None
-    if settings.stance_labels and settings.stance_labels.is_file():
-        stance = cross_validate(load_labels(settings.stance_labels))
-    if args.json:
-        extra = {"stance_lodo_macro_f1": stance.macro_f1 if stance else None,
-                 "stance_lodo_per_class_f1": stance.per_class_f1 if stance else None}
-        print(as_json(rows, questions, extra))
-    else:
-        print(format_table(rows, questions))
-        if stance:
-            per_class = ", ".join(f"{k} {v:.3f}" for k, v in stance.per_class_f1.items())
-            print(f"Stance macro-F1, leave-one-document-out over {stance.passages} labelled passages "
-                  f"of {stance.documents} documents: {stance.macro_f1:.3f} ({per_class})")
-    return 0
+    return evaluate_command(args, settings)
 
 
 def _discord(args: argparse.Namespace, settings: Settings) -> int:
@@ -306,14 +263,14 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
         print(invite_url(token))
         return 0
     configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    engine = _engine(settings)
+    engine = build_engine(settings)
     try:
         engine.served.retriever()  # load model and index before going online
     except ParleyError as error:  # still start: users get a visible "index missing" answer
         log.warning("starting without an index: %s", error)
     bot = ParleyBot(
         engine=engine,
-        reindexer=_reindexer(settings, engine),
+        reindexer=build_reindexer(settings, engine),
         feedback=FeedbackStore(settings.feedback_db),
         config=DiscordConfig(
             guild_ids=tuple(settings.discord_guild_ids),
@@ -340,7 +297,7 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
     from parley.bot.guard import SeenEvents
     from parley.bot.slack_adapter import EVENTS_PATH, SlackConfig, build_app, http_server, web_client
 
-    engine = _engine(settings)
+    engine = build_engine(settings)
     try:
         engine.served.retriever()  # load model and index before serving
     except ParleyError as error:
@@ -348,7 +305,7 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = build_app(
         engine=engine,
-        reindexer=_reindexer(settings, engine),
+        reindexer=build_reindexer(settings, engine),
         feedback=FeedbackStore(settings.feedback_db),
         seen=SeenEvents(settings.feedback_db),
         config=SlackConfig(admin_users=tuple(settings.slack_admin_users), cooldown_seconds=settings.cooldown_seconds,
@@ -382,43 +339,12 @@ def _sizes(text: str) -> list[int]:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import date
+    from parley.bot.measure.commands import MeasureUsageError, bench_command
 
-    from parley.bot import bench
-    from parley.index.versions import IndexLocation
-
-    if args.repeats < 1:
-        raise UsageError("--repeats must be at least 1")
-    version = IndexLocation(settings.index_dir).current_version()  # no index: one clear line
-
-    def step(what: str) -> None:
-        print(f"parley bench: {what}...", file=sys.stderr, flush=True)
-
-    questions = bench.load_questions()
-    step(f"cold start ({args.repeats} runs each; the naive build takes seconds per run)")
-    figures = bench.cold_start(settings.index_dir, version, args.repeats)
-    step(f"warm latency over {len(questions)} questions")
-    embedder = _embedder(settings)
-    figures += bench.warm_latency(_engine(settings), embedder, questions, passes=3)
-    step("re-index")
-    figures += bench.reindex(settings.corpus_dir, settings.stance_labels, embedder, args.repeats)
-    scale_results = []
-    for size in args.scale:
-        step(f"scale: {size:,} synthetic passages")
-        scale_results.append(bench.run_scale_child(version, size))
-        figures += bench.scale_figures(scale_results[-1])
-    notes = [
-        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores; medians of {args.repeats} runs "
-        f"(naive process runs: {min(args.repeats, 3)}). Warm figures: {len(questions)} questions x 3 passes.",
-        f"naive = {bench.NAIVE}. ratio = how many times better Parley is.",
-    ]
-    if args.scale:
-        notes.append("scale: synthetic passages recombined from corpus sentences; their vectors are derived from the "
-                     "real sentence vectors (mean + noise), not re-embedded (index/synthetic.py). Recall is against "
-                     "exact search over the same vectors, for the real questions and for passage-like queries; "
-                     "naive = exact (flat) search.")
-    print(bench.as_json(figures, notes, scale_results) if args.json else bench.format_table(figures, notes))
-    return 0
+    try:
+        return bench_command(args, settings)
+    except MeasureUsageError as error:
+        raise UsageError(str(error)) from None
 
 
 def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -454,7 +380,7 @@ def _index_build(args: argparse.Namespace, settings: Settings) -> int:
     report = build_index(
         settings.corpus_dir,
         IndexLocation(settings.index_dir),
-        _embedder(settings),
+        build_embedder(settings),
         full=args.full,
         chunking=ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
         stance_labels=settings.stance_labels,

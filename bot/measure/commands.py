@@ -1,0 +1,79 @@
+"""``parley eval`` and ``parley bench``: the command bodies, kept out of the CLI module so
+that nothing on a serving path imports measurement code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from parley.bot.settings import Settings
+from parley.bot.wiring import build_embedder, build_engine
+
+
+class MeasureUsageError(Exception):
+    """Bad flags for a measurement command: the CLI prints it and exits 2."""
+
+
+def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
+    from parley.bot.evaluation import as_json, evaluate, format_table, load_questions
+    from parley.index.stance import cross_validate, load_labels
+
+    questions = load_questions(args.file)
+    engine = build_engine(settings)
+    modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]
+    rows = [evaluate(engine, questions, mode) for mode in modes]
+    stance = None
+    if settings.stance_labels and settings.stance_labels.is_file():
+        stance = cross_validate(load_labels(settings.stance_labels))
+    if args.json:
+        extra = {"stance_lodo_macro_f1": stance.macro_f1 if stance else None,
+                 "stance_lodo_per_class_f1": stance.per_class_f1 if stance else None}
+        print(as_json(rows, questions, extra))
+    else:
+        print(format_table(rows, questions))
+        if stance:
+            per_class = ", ".join(f"{k} {v:.3f}" for k, v in stance.per_class_f1.items())
+            print(f"Stance macro-F1, leave-one-document-out over {stance.passages} labelled passages "
+                  f"of {stance.documents} documents: {stance.macro_f1:.3f} ({per_class})")
+    return 0
+
+
+def bench_command(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date
+
+    from parley.bot import bench
+    from parley.index.versions import IndexLocation
+
+    if args.repeats < 1:
+        raise MeasureUsageError("--repeats must be at least 1")
+    version = IndexLocation(settings.index_dir).current_version()  # no index: one clear line
+
+    def step(what: str) -> None:
+        print(f"parley bench: {what}...", file=sys.stderr, flush=True)
+
+    questions = bench.load_questions()
+    step(f"cold start ({args.repeats} runs each; the naive build takes seconds per run)")
+    figures = bench.cold_start(settings.index_dir, version, args.repeats)
+    step(f"warm latency over {len(questions)} questions")
+    embedder = build_embedder(settings)
+    figures += bench.warm_latency(build_engine(settings), embedder, questions, passes=3)
+    step("re-index")
+    figures += bench.reindex(settings.corpus_dir, settings.stance_labels, embedder, args.repeats)
+    scale_results = []
+    for size in args.scale:
+        step(f"scale: {size:,} synthetic passages")
+        scale_results.append(bench.run_scale_child(version, size))
+        figures += bench.scale_figures(scale_results[-1])
+    notes = [
+        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores; medians of {args.repeats} runs "
+        f"(naive process runs: {min(args.repeats, 3)}). Warm figures: {len(questions)} questions x 3 passes.",
+        f"naive = {bench.NAIVE}. ratio = how many times better Parley is.",
+    ]
+    if args.scale:
+        notes.append("scale: synthetic passages recombined from corpus sentences; their vectors are derived from the "
+                     "real sentence vectors (mean + noise), not re-embedded (index/synthetic.py). Recall is against "
+                     "exact search over the same vectors, for the real questions and for passage-like queries; "
+                     "naive = exact (flat) search.")
+    print(bench.as_json(figures, notes, scale_results) if args.json else bench.format_table(figures, notes))
+    return 0
