@@ -18,12 +18,14 @@ import numpy as np
 
 from parley.index.chunk import Passage, chunk_document, split_sentences
 from parley.index.clean import clean_text
-from parley.index.corpus import CorpusProblem, SourceDocument, load_corpus
+from parley.index.corpus import CorpusProblem, IndexedDocument, SourceDocument, load_corpus
 from parley.index.embed import Embedder
 from parley.index.errors import CorpusError, IndexUnreadableError, NoIndexError, ParleyError
+from parley.index.manifest import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, EncoderRecord, Manifest, file_sha256
+from parley.index.onnx_export import export_query_encoder
+from parley.index.sentences import SentenceTable
 from parley.index.stance import assign_stances, labels_fingerprint, load_labels
-from parley.index.query_encoder import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, QueryEncoderRecord, file_sha256
-from parley.index.store import IndexedDocument, LoadedIndex, Manifest, SentenceTable, write_index
+from parley.index.store import LoadedIndex, write_index
 from parley.index.versions import IndexLocation
 
 # Bump when cleaning or chunking rules change: every document is then re-cut (vectors of
@@ -152,7 +154,7 @@ def build_index(
             # hashes are checked before it is reused.
             query_encoder = _reuse_query_encoder(location, manifest, embedder, staged)
             if query_encoder is None:
-                query_encoder = embedder.export_query_encoder(staged)
+                query_encoder = export_query_encoder(embedder, staged)
             write_index(
                 staged,
                 documents=documents,
@@ -196,7 +198,7 @@ def build_index(
 
 def _reuse_query_encoder(
     location: IndexLocation, manifest: Manifest | None, embedder: Embedder, staged: Path
-) -> QueryEncoderRecord | None:
+) -> EncoderRecord | None:
     """Link the served version's exported encoder into ``staged`` when it was exported
     from the same weights the same way; ``None`` when it must be exported afresh.
 
@@ -257,7 +259,7 @@ def _stack(vectors: dict[str, np.ndarray], texts: list[str], dimension: int) -> 
 def _vectors_by_input(index: LoadedIndex) -> dict[str, np.ndarray]:
     """Every vector of ``index`` keyed by the exact text it was embedded from."""
     known: dict[str, np.ndarray] = {}
-    passage_vectors = index.vectors()
+    passage_vectors = index.vectors.all()
     for row, passage in enumerate(index.passages):
         known[dense_input(index.documents[passage.doc_id], passage.text)] = passage_vectors[row]
     table = index.sentences

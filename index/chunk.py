@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 # A sentence ends at . ! or ? (perhaps followed by closing quotes or brackets), before
 # whitespace and something that can open a sentence.
@@ -22,7 +22,10 @@ _ABBREVIATIONS = frozenset(
 _INITIALS = re.compile(r"(?:\b[A-Za-z]\.)+$")
 
 
+# The one stance vocabulary: the two framings, and "neutral" for context that frames neither.
 Stance = Literal["race", "cooperation", "neutral"]
+STANCES: tuple[Stance, ...] = get_args(Stance)
+FRAMINGS: tuple[Stance, ...] = ("race", "cooperation")
 
 
 @dataclass(frozen=True)

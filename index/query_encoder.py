@@ -5,7 +5,7 @@ chat platform waits for a cold process. So each index version carries its model'
 transformer, mean pooling and L2 normalisation as one ONNX graph, plus the tokenizer set up
 exactly as sentence-transformers uses it; questions are embedded with onnxruntime and
 tokenizers, which import and load in well under a second. The index build keeps using
-sentence-transformers (see ``Embedder.export_query_encoder``), and a test holds the two to
+sentence-transformers and exports the encoder (``onnx_export.py``), and a test holds the two to
 cosine ≥ 0.999.
 
 Because the encoder lives in the version directory, a swapped-in index always comes with
@@ -14,41 +14,18 @@ the encoder its vectors were made with.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
-from parley.index.embed import ModelInfo
 from parley.index.errors import IndexUnreadableError
-
-ENCODER_FILE = "query-encoder.onnx"
-TOKENIZER_FILE = "query-tokenizer.json"
-# Bump when the exported graph or the tokenizer set-up changes: the next build re-exports.
-EXPORT_SCHEME = 1
-
-
-class QueryEncoderRecord(BaseModel):
-    """What the manifest records about the exported encoder."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    scheme: int
-    weights_sha256: str  # of the sentence-transformers weights it was exported from
-    onnx_sha256: str
-    tokenizer_sha256: str
-    max_tokens: int
-
-
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+from parley.index.manifest import ENCODER_FILE, REBUILD_HINT, TOKENIZER_FILE, EncoderRecord, ModelInfo, file_sha256
 
 
 class OnnxQueryEncoder:
     """Embeds questions with an index version's exported encoder; unit float32 vectors."""
 
-    def __init__(self, directory: Path, record: QueryEncoderRecord, model: ModelInfo, *, threads: int = 0):
+    def __init__(self, directory: Path, record: EncoderRecord, model: ModelInfo, *, threads: int = 0):
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -59,13 +36,12 @@ class OnnxQueryEncoder:
                 actual = file_sha256(directory / name)
             except OSError as error:
                 raise IndexUnreadableError(
-                    f"The index at {directory} has no readable {name} ({error.strerror}). "
-                    "Run `parley index build --full` to rebuild it."
+                    f"The index at {directory} has no readable {name} ({error.strerror}). {REBUILD_HINT}"
                 ) from None
             if actual != expected:
                 raise IndexUnreadableError(
                     f"The index at {directory} is damaged: {name} does not match its hash in the "
-                    "manifest. Run `parley index build --full` to rebuild it."
+                    f"manifest. {REBUILD_HINT}"
                 )
         options = onnxruntime.SessionOptions()
         # 0 lets onnxruntime use every core; a bot answering several questions at once may

@@ -8,16 +8,24 @@
 Fusion is a convex combination of the three, each scaled to [0, 1] over this query's
 candidates. Unlike reciprocal-rank fusion it keeps how *much* better one passage is than
 the next. MMR then keeps near-duplicates (the same point made twice) out of the top.
+
+``Retriever.retrieve`` returns one frozen ``Retrieval``: the hits, each with the sentences
+of its passage scored against the question, and the lexical signals the answer core's
+gate reads. The answer core sees the index only through this data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Literal, Protocol
 
 import numpy as np
 
 from parley.index.chunk import Passage
+from parley.index.corpus import IndexedDocument
+from parley.index.lexical import bm25_tokens, top_rows
 from parley.index.store import LoadedIndex
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -42,6 +50,16 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class SentenceMatch:
+    """One sentence of a hit's passage, scored against the question."""
+
+    start: int  # offsets in the document's cleaned text
+    end: int
+    cosine: float  # with the question
+    overlap: float  # share of the question's (stemmed, stop-worded) terms it holds
+
+
+@dataclass(frozen=True)
 class Hit:
     """One search result with the evidence behind its rank."""
 
@@ -52,6 +70,21 @@ class Hit:
     sentence: float  # cosine similarity of question and the passage's best sentence
     bm25: float  # raw BM25 score
     bm25_share: float  # BM25 score over the best BM25 score of the query, in [0, 1]
+    # The passage's sentences in order; filled by ``Retriever.retrieve`` only.
+    sentences: tuple[SentenceMatch, ...] = ()
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Everything the answer core needs about one question's search, as plain data."""
+
+    question: str
+    hits: tuple[Hit, ...]  # best first
+    # The hit with the best BM25 score, and the share of the question's words (weighted
+    # by rarity) that its passage holds: names mean little to the embedding model.
+    lexical_best: Hit | None
+    coverage: float
+    documents: Mapping[str, IndexedDocument]  # every served document, by id, in corpus order
 
 
 class Retriever:
@@ -66,6 +99,44 @@ class Retriever:
         """The ``k`` most relevant passages for ``question``, best first."""
         return self.search_vector(question, self.encoder.encode([question])[0], k, mode=mode)
 
+    def retrieve(self, question: str, k: int, *, mode: Mode = "hybrid") -> Retrieval:
+        """The ``k`` best hits with their sentences scored, and the lexical signals."""
+        query = self.encoder.encode([question])[0]
+        hits = self.search_vector(question, query, k, mode=mode)
+        lexical_best = max(hits, key=lambda hit: hit.bm25, default=None)
+        coverage = self.index.lexical.term_coverage(question, lexical_best.row) if lexical_best else 0.0
+        hits = self._with_sentences(hits, query, question)
+        if lexical_best is not None:
+            lexical_best = next(hit for hit in hits if hit.row == lexical_best.row)
+        return Retrieval(question=question, hits=tuple(hits), lexical_best=lexical_best, coverage=coverage,
+                         documents=MappingProxyType(self.index.documents))
+
+    def _with_sentences(self, hits: list[Hit], query: np.ndarray, question: str) -> list[Hit]:
+        """Each hit with every sentence of its passage scored: cosine and term overlap.
+        One matrix product and one tokenizer call for all of them."""
+        if not hits:
+            return hits
+        table = self.index.sentences
+        starts, ends = table.spans_of(np.array([hit.row for hit in hits]))
+        members = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]).astype(np.int64)
+        cosines = table.vectors[members].astype(np.float32) @ query if len(members) else np.zeros(0)
+        spans = table.spans[members]
+        query_terms = set(bm25_tokens([question])[0])
+        texts = [self.index.documents[hit.passage.doc_id].text for hit, a, b in zip(hits, starts, ends)
+                 for _ in range(a, b)]
+        terms = bm25_tokens([text[s:e] for text, (s, e) in zip(texts, spans)]) if len(members) else []
+        matches = [
+            SentenceMatch(int(s), int(e), float(cosine),
+                          len(set(words) & query_terms) / len(query_terms) if query_terms else 0.0)
+            for (s, e), cosine, words in zip(spans, cosines, terms)
+        ]
+        result, at = [], 0
+        for hit, a, b in zip(hits, starts, ends):
+            count = int(b - a)
+            result.append(replace(hit, sentences=tuple(matches[at : at + count])))
+            at += count
+        return result
+
     def search_vector(self, question: str, query: np.ndarray, k: int, *, mode: Mode = "hybrid") -> list[Hit]:
         """Like ``search``, with the question's vector already computed."""
         total = len(self.index.passages)
@@ -73,13 +144,12 @@ class Retriever:
         if k <= 0:
             return []
         pool = min(total, max(self.settings.candidates, k))
-        bm25_all = self.index.bm25_scores(question)
-        dense_hits = self.index.dense_search(query, pool)
-        rows = {hit.row for hit in dense_hits}
+        bm25_all = self.index.lexical.scores(question)
+        rows = {row for row, _ in self.index.vectors.search(query, pool)}
         rows.update(int(r) for r in top_rows(bm25_all, pool))
         rows_array = np.fromiter(sorted(rows), dtype=np.int64)
 
-        dense = self.index.row_vectors(rows_array) @ query
+        dense = self.index.vectors.rows(rows_array) @ query
         sentence = self.index.sentences.best_per_passage(rows_array, query)
         bm25 = bm25_all[rows_array]
         best_bm25 = float(bm25_all.max())
@@ -118,7 +188,7 @@ class Retriever:
         if lam >= 1.0:
             return ranked[:k]
         shortlist = ranked[: max(3 * k, 20)]
-        vectors = self.index.row_vectors(rows[shortlist])
+        vectors = self.index.vectors.rows(rows[shortlist])
         similarity = vectors @ vectors.T
         chosen: list[int] = []
         remaining = list(range(len(shortlist)))
@@ -131,34 +201,6 @@ class Retriever:
             chosen.append(best)
             remaining.remove(best)
         return [shortlist[j] for j in chosen]
-
-
-def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the ``k`` highest positive ``scores`` (fewer when fewer are positive), in
-    no particular order. Exact, and about 1 ms at a million rows where one
-    ``argpartition`` takes 10: a strided sample gives a threshold that a few times ``k``
-    rows pass, and only those are partitioned."""
-    total = len(scores)
-    if total <= 50_000:
-        positive = np.flatnonzero(scores > 0)
-        if len(positive) <= k:
-            return positive
-        return positive[np.argpartition(scores[positive], len(positive) - k)[len(positive) - k:]]
-    sample = scores[:: total // 20_000]
-    threshold = float(np.quantile(sample, 1 - min(1.0, 4 * k / total)))
-    passing = np.flatnonzero(scores >= threshold) if threshold > 0 else np.flatnonzero(scores > 0)
-    if len(passing) < k:
-        if threshold <= 0:  # fewer than k rows score at all
-            return passing
-        return _exact_top(scores, k)
-    # Every row outside ``passing`` scores below the threshold, and ``passing`` holds at
-    # least k rows at or above it: the top k are all inside.
-    return passing[np.argpartition(scores[passing], len(passing) - k)[len(passing) - k:]]
-
-
-def _exact_top(scores: np.ndarray, k: int) -> np.ndarray:
-    rows = np.argpartition(scores, len(scores) - k)[len(scores) - k:]
-    return rows[scores[rows] > 0]
 
 
 def _min_max(values: np.ndarray) -> np.ndarray:

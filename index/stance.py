@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.chunk import Passage
+from parley.index.chunk import FRAMINGS, STANCES, Passage
 from parley.index.errors import ParleyError
 
-STANCES = ("race", "cooperation", "neutral")
 # Bump when the cues or the classifier change: stances are then recomputed.
 STANCE_VERSION = 1
 
@@ -71,7 +70,7 @@ def cue_features(texts: list[str]) -> np.ndarray:
     rows = []
     for text in texts:
         lowered = text.lower()
-        rows.append([sum(len(p.findall(lowered)) for p in _COMPILED[s]) for s in ("race", "cooperation")])
+        rows.append([sum(len(p.findall(lowered)) for p in _COMPILED[s]) for s in FRAMINGS])
     return np.asarray(rows, dtype=np.float64)
 
 
@@ -82,7 +81,7 @@ class StanceClassifier:
         self.regularisation = regularisation
         self._model = None
 
-    def fit(self, texts: list[str], stances: list[str]) -> "StanceClassifier":
+    def fit(self, texts: list[str], stances: list[str]) -> StanceClassifier:
         from sklearn.linear_model import LogisticRegression
 
         self._model = LogisticRegression(
@@ -137,7 +136,7 @@ def assign_stances(passages: list[Passage], labels: list[LabelledPassage]) -> li
     unlabelled = [p for p in passages if (p.doc_id, p.text) not in by_text]
     predictions: dict[str, tuple[str, float]] = {}
     if unlabelled and len({label.stance for label in labels}) > 1:
-        classifier = StanceClassifier().fit([l.text for l in labels], [l.stance for l in labels])
+        classifier = StanceClassifier().fit([label.text for label in labels], [label.stance for label in labels])
         predictions = dict(zip((p.passage_id for p in unlabelled), classifier.predict([p.text for p in unlabelled])))
     result = []
     for passage in passages:
@@ -158,11 +157,11 @@ def cross_validate(labels: list[LabelledPassage]) -> CrossValidation:
     documents = sorted({label.doc_id for label in labels})
     truth, predicted = [], []
     for held_out in documents:
-        train = [l for l in labels if l.doc_id != held_out]
-        test = [l for l in labels if l.doc_id == held_out]
-        classifier = StanceClassifier().fit([l.text for l in train], [l.stance for l in train])
-        truth += [l.stance for l in test]
-        predicted += [stance for stance, _ in classifier.predict([l.text for l in test])]
+        train = [label for label in labels if label.doc_id != held_out]
+        test = [label for label in labels if label.doc_id == held_out]
+        classifier = StanceClassifier().fit([label.text for label in train], [label.stance for label in train])
+        truth += [label.stance for label in test]
+        predicted += [stance for stance, _ in classifier.predict([label.text for label in test])]
     per_class = f1_score(truth, predicted, labels=list(STANCES), average=None, zero_division=0)
     return CrossValidation(
         macro_f1=round(float(np.mean(per_class)), 4),

@@ -20,11 +20,12 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from parley.index.errors import BuildLockedError, NoIndexError
-from parley.index.store import LoadedIndex, Manifest, fsync_directory, load_index, read_manifest
+from parley.index.manifest import Manifest, read_manifest
+from parley.index.store import LoadedIndex, fsync_directory, load_index
 
 CURRENT = "current"
 VERSIONS = "versions"
@@ -90,7 +91,7 @@ class IndexLocation:
     def new_version_path(self) -> Path:
         """A fresh, hidden directory name for a build in progress (not created yet)."""
         self.versions_dir.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         return self.versions_dir / f".{stamp}-{uuid.uuid4().hex[:8]}.tmp"
 
     def publish(self, staged: Path) -> Path:

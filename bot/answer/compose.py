@@ -11,17 +11,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-import numpy as np
-
+from parley.bot.answer.quotes import quote_span
 from parley.bot.answer.types import Answer, Citation, Perspective
-from parley.index.search import Hit
-from parley.index.store import LoadedIndex, bm25_tokens
-
-FRAMINGS = ("race", "cooperation")
-_LIST_MARKER = re.compile(r"(?:[-•*]|\d+[.)])\s+")
+from parley.index.chunk import FRAMINGS
+from parley.index.corpus import IndexedDocument
+from parley.index.search import Hit, Retrieval
 
 
 @dataclass(frozen=True)
@@ -52,18 +48,14 @@ class AnswerSettings:
     quote_margin: float = 0.15
 
 
-def compose(question: str, query: np.ndarray, hits: list[Hit], index: LoadedIndex,
-            settings: AnswerSettings, *, lexical_best: Hit | None = None,
-            coverage: float = 0.0) -> Answer:
-    """The answer to ``question`` from ``hits`` (best first) of ``index``.
-
-    ``lexical_best`` is the hit with the best BM25 score and ``coverage`` the share of the
-    question's words (IDF-weighted) that it holds.
-    """
+def compose(retrieval: Retrieval, settings: AnswerSettings) -> Answer:
+    """The answer to the retrieval's question from its hits (best first): pure, no I/O."""
+    question, hits, lexical_best = retrieval.question, list(retrieval.hits), retrieval.lexical_best
+    coverage = retrieval.coverage
     semantic = bool(hits) and evidence(hits) >= settings.gate
     lexical = lexical_best is not None and coverage >= settings.lexical_gate
     if not (semantic or lexical):
-        return refusal(question, index)
+        return refusal(question, retrieval.documents.values())
     if lexical and not semantic:
         # Answer from the passage that names what was asked, and what is close to it.
         hits = [lexical_best] + [h for h in hits if h.row != lexical_best.row]
@@ -94,13 +86,12 @@ def compose(question: str, query: np.ndarray, hits: list[Hit], index: LoadedInde
     # Strongest first: the group whose best passage scores highest leads.
     order = sorted(groups, key=lambda stance: -groups[stance][0].score)
 
-    query_terms = set(bm25_tokens([question])[0])
     citations: list[Citation] = []
     perspectives: list[Perspective] = []
     for stance in order:
         numbers = []
         for hit in groups[stance]:
-            citations.append(_cite(len(citations) + 1, hit, query, query_terms, index, settings))
+            citations.append(_cite(len(citations) + 1, hit, retrieval.documents[hit.passage.doc_id], settings))
             numbers.append(len(citations))
         perspectives.append(Perspective(stance=stance, citations=numbers))
 
@@ -144,21 +135,19 @@ def tally(counts) -> str:
     return "The passages found give context only: none frames this as a race or as cooperation."
 
 
-def refusal(question: str, index: LoadedIndex) -> Answer:
+def refusal(question: str, documents) -> Answer:
     """An honest 'not in the corpus', with what the corpus does cover; no citations."""
     return Answer(question=question, answered=False, perspectives=[], citations=[],
                   summary="Nothing in the corpus answers this.",
-                  corpus_titles=tuple(d.title for d in index.documents.values()))
+                  corpus_titles=tuple(d.title for d in documents))
 
 
 def _evidence(hit: Hit) -> float:
     return hit.sentence + hit.dense
 
 
-def _cite(n: int, hit: Hit, query: np.ndarray, query_terms: set[str], index: LoadedIndex,
-          settings: AnswerSettings) -> Citation:
-    document = index.documents[hit.passage.doc_id]
-    start, end = _quote_span(hit.row, query, query_terms, index, settings)
+def _cite(n: int, hit: Hit, document: IndexedDocument, settings: AnswerSettings) -> Citation:
+    start, end = quote_span(hit, document.text, max_words=settings.max_quote_words, margin=settings.quote_margin)
     return Citation(
         n=n,
         passage_id=hit.passage.passage_id,
@@ -172,47 +161,6 @@ def _cite(n: int, hit: Hit, query: np.ndarray, query_terms: set[str], index: Loa
         stance=hit.passage.stance,
         score=round(hit.score, 4),
     )
-
-
-def _quote_span(row: int, query: np.ndarray, query_terms: set[str], index: LoadedIndex,
-                settings: AnswerSettings) -> tuple[int, int]:
-    """Document offsets of the 1-3 consecutive sentences of passage ``row`` that answer."""
-    table = index.sentences
-    sentences = table.of_passage(row)
-    passage = index.passages[row]
-    if not len(sentences):
-        return passage.start, passage.end
-    text = index.documents[passage.doc_id].text
-    spans = [tuple(int(x) for x in table.spans[i]) for i in sentences]
-    cosines = table.vectors[sentences.start : sentences.stop].astype(np.float32) @ query
-    scores = []
-    for (start, end), cosine in zip(spans, cosines):
-        terms = set(bm25_tokens([text[start:end]])[0])
-        overlap = len(terms & query_terms) / len(query_terms) if query_terms else 0.0
-        scores.append(float(cosine) + 0.15 * overlap)
-
-    # The window of 1-3 consecutive sentences (within the word limit) that holds the most
-    # sentences close to the best one; a weak sentence between two good ones may ride along.
-    threshold = max(scores) - settings.quote_margin
-    best_window, best_value = (int(np.argmax(scores)),) * 2, -1.0
-    for first in range(len(spans)):
-        for last in range(first, min(first + 3, len(spans))):
-            if _words(text, (spans[first][0], spans[last][1])) > settings.max_quote_words and last > first:
-                break
-            value = sum(max(0.0, scores[i] - threshold) for i in range(first, last + 1))
-            if value > best_value + 1e-9:
-                best_window, best_value = (first, last), value
-    first, last = best_window
-    start = spans[first][0]
-    # A list marker is layout, not words: the quote starts after it (still a verbatim slice).
-    marker = _LIST_MARKER.match(text, start)
-    if marker and marker.end() < spans[last][1]:
-        start = marker.end()
-    return start, spans[last][1]
-
-
-def _words(text: str, span: tuple[int, int]) -> int:
-    return len(text[span[0] : span[1]].split())
 
 
 def _passages(count: int) -> str:

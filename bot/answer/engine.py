@@ -24,13 +24,8 @@ class AnswerEngine:
 
     def ask(self, question: str, *, mode: Mode = "hybrid") -> Answer:
         question, note = clean_question(question)
-        retriever = self.served.retriever()
-        query = retriever.encoder.encode([question])[0]
-        hits = retriever.search_vector(question, query, self.settings.candidates, mode=mode)
-        lexical = max(hits, key=lambda hit: hit.bm25, default=None)
-        coverage = retriever.index.term_coverage(question, lexical.row) if lexical else 0.0
-        answer = compose(question, query, hits, retriever.index, self.settings,
-                         lexical_best=lexical, coverage=coverage)
+        retrieval = self.served.retriever().retrieve(question, self.settings.candidates, mode=mode)
+        answer = compose(retrieval, self.settings)
         return replace(answer, note=note) if note else answer
 
     def sources(self) -> list[SourceSummary]:

@@ -19,8 +19,8 @@ from tests.helpers import CORPUS_DIR, PARLEY, STANCE_LABELS
 def top_passage(location: IndexLocation, embedder, question: str) -> str:
     loaded = location.open()
     loaded.check_model(embedder.info)
-    hits = loaded.dense_search(embedder.encode([question])[0], 1)
-    return loaded.passages[hits[0].row].text
+    [(row, _)] = loaded.vectors.search(embedder.encode([question])[0], 1)
+    return loaded.passages[row].text
 
 
 def test_first_build_indexes_every_document(built_index):
@@ -44,9 +44,9 @@ def test_dense_and_bm25_search_find_the_passage(built_index, embedder):
         location, embedder, "a letter calling for a six month halt on developing powerful AI"
     )
     loaded = location.open()
-    scores = loaded.bm25_scores("homegrown chips software ecosystems")
+    scores = loaded.lexical.scores("homegrown chips software ecosystems")
     assert "homegrown chips" in loaded.passages[int(scores.argmax())].text
-    assert loaded.bm25_scores("zzzz qqqq").max() == 0
+    assert loaded.lexical.scores("zzzz qqqq").max() == 0
 
 
 def test_rebuild_without_changes_embeds_nothing_and_keeps_the_served_version(index_copy, embedder):

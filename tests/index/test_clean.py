@@ -2,9 +2,9 @@ import json
 
 import pytest
 
+from parley.bot.measure.evaluate import normalise
 from parley.index.clean import clean_text
 from parley.index.corpus import load_corpus
-from parley.bot.evaluation import normalise
 from tests.helpers import CORPUS_DIR, EVAL_DIR
 
 ARTICLE = [

@@ -11,9 +11,8 @@ import pytest
 
 from parley.index.build import build_index, dense_input
 from parley.index.errors import IndexUnreadableError
-from parley.index.query_encoder import ENCODER_FILE, TOKENIZER_FILE
-from parley.index.store import read_manifest
-from tests.helpers import CORPUS_DIR, PROJECT_DIR, STANCE_LABELS
+from parley.index.manifest import ENCODER_FILE, TOKENIZER_FILE, read_manifest
+from tests.helpers import PROJECT_DIR, STANCE_LABELS
 
 
 def texts_to_compare(index) -> list[str]:
@@ -23,7 +22,7 @@ def texts_to_compare(index) -> list[str]:
     sentences = [index.documents[index.passages[int(row)].doc_id].text[start:end]
                  for row, (start, end) in zip(index.sentences.rows, index.sentences.spans)]
     questions = []
-    for name in ("dev.jsonl", "heldout.jsonl"):
+    for name in ("dev.jsonl", "calibration.jsonl"):
         with (PROJECT_DIR / "tests" / "eval" / name).open() as handle:
             questions += [json.loads(line)["q"] for line in handle if line.strip()]
     awkward = [

@@ -1,7 +1,6 @@
 """Broken files, full disks, killed builds, hot swaps and replicas: the served index keeps\nanswering and loses nothing."""
 
 import json
-import os
 import random
 import resource
 import signal
@@ -12,6 +11,7 @@ import pytest
 
 from parley.index.build import build_index
 from tests.helpers import CORPUS_DIR, PARLEY, STANCE_LABELS, run_parley
+
 
 def write(path, content):
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -122,10 +122,8 @@ def test_hot_swap_under_load_fails_no_question_and_mixes_no_versions(index_copy,
     import threading
 
     from parley.bot.answer import AnswerEngine
-    from parley.index.served import ServedIndex
-    from parley.index.served import ReindexJob, Reindexer
     from parley.index.build import ChunkSettings
-    from parley.index.search import SearchSettings
+    from parley.index.served import Reindexer, ReindexJob, ServedIndex
 
     served = ServedIndex(index_copy)
     engine = AnswerEngine(served)
@@ -175,6 +173,9 @@ def test_hot_swap_under_load_fails_no_question_and_mixes_no_versions(index_copy,
 def test_a_replica_follows_a_version_that_another_process_published(index_copy, corpus_copy, embedder):
     """Replicas share one index directory; whichever process re-indexes, the others must
     start answering from the new version on their own, without a restart."""
+    from parley.bot.answer import AnswerEngine
+    from parley.index.served import ServedIndex
+
     replica = AnswerEngine(ServedIndex(index_copy, follow_seconds=0.0))
     before = replica.served.retriever().index.directory
     essay = corpus_copy / "essay-who-should-win-the-ai-race.txt"

@@ -11,7 +11,7 @@ from tests.helpers import CORPUS_DIR, STANCE_LABELS
 
 def test_the_labels_file_covers_every_passage_of_the_corpus(built_index, engine):
     """If cleaning or chunking changes, passages change: this says to relabel them."""
-    labelled = {(l.doc_id, l.text) for l in load_labels(STANCE_LABELS)}
+    labelled = {(label.doc_id, label.text) for label in load_labels(STANCE_LABELS)}
     passages = engine.served.retriever().index.passages
     assert [p.passage_id for p in passages if (p.doc_id, p.text) not in labelled] == []
     assert all(p.stance_confidence == 1.0 for p in passages)

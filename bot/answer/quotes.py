@@ -1,0 +1,49 @@
+"""The part of a cited passage that answers: 1-3 consecutive sentences, cut from the
+document by offsets, so ``document.text[start:end]`` is the quote, always."""
+
+from __future__ import annotations
+
+import re
+
+from parley.index.search import Hit
+
+_LIST_MARKER = re.compile(r"(?:[-•*]|\d+[.)])\s+")
+# A sentence's score is its cosine with the question plus this much of its term overlap:
+# a sentence that names what was asked beats one that is merely on the same theme.
+OVERLAP_WEIGHT = 0.15
+
+
+def quote_span(hit: Hit, text: str, *, max_words: int, margin: float) -> tuple[int, int]:
+    """Document offsets of the 1-3 consecutive sentences of ``hit``'s passage that answer.
+
+    ``text`` is the passage's document; sentences within ``margin`` of the best one make
+    it into the quote, as long as the quote stays within ``max_words``.
+    """
+    if not hit.sentences:
+        return hit.passage.start, hit.passage.end
+    spans = [(s.start, s.end) for s in hit.sentences]
+    scores = [s.cosine + OVERLAP_WEIGHT * s.overlap for s in hit.sentences]
+
+    # The window of 1-3 consecutive sentences (within the word limit) that holds the most
+    # sentences close to the best one; a weak sentence between two good ones may ride along.
+    threshold = max(scores) - margin
+    best = scores.index(max(scores))
+    best_window, best_value = (best, best), -1.0
+    for first in range(len(spans)):
+        for last in range(first, min(first + 3, len(spans))):
+            if _words(text, (spans[first][0], spans[last][1])) > max_words and last > first:
+                break
+            value = sum(max(0.0, scores[i] - threshold) for i in range(first, last + 1))
+            if value > best_value + 1e-9:
+                best_window, best_value = (first, last), value
+    first, last = best_window
+    start = spans[first][0]
+    # A list marker is layout, not words: the quote starts after it (still a verbatim slice).
+    marker = _LIST_MARKER.match(text, start)
+    if marker and marker.end() < spans[last][1]:
+        start = marker.end()
+    return start, spans[last][1]
+
+
+def _words(text: str, span: tuple[int, int]) -> int:
+    return len(text[span[0] : span[1]].split())
