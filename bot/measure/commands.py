@@ -16,7 +16,7 @@ class MeasureUsageError(Exception):
 
 
 def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
-    from parley.bot.evaluation import as_json, evaluate, format_table, load_questions
+    from parley.bot.measure.evaluate import as_json, evaluate, format_table, load_questions
     from parley.index.stance import cross_validate, load_labels
 
     questions = load_questions(args.file)
@@ -40,19 +40,22 @@ def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def bench_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``args``: ``questions`` (question files, at least one), ``repeats``, ``scale`` (sizes), ``json``."""
     from datetime import date
 
-    from parley.bot import bench
+    from parley.bot.measure import bench, naive
     from parley.index.versions import IndexLocation
 
     if args.repeats < 1:
         raise MeasureUsageError("--repeats must be at least 1")
+    if not args.questions:
+        raise MeasureUsageError("give the questions to time with --questions FILE, e.g. tests/eval/dev.jsonl")
     version = IndexLocation(settings.index_dir).current_version()  # no index: one clear line
 
     def step(what: str) -> None:
         print(f"parley bench: {what}...", file=sys.stderr, flush=True)
 
-    questions = bench.load_questions()
+    questions = bench.load_questions(args.questions)  # a bad file: one clear line, before any timing
     step(f"cold start ({args.repeats} runs each; the naive build takes seconds per run)")
     figures = bench.cold_start(settings.index_dir, version, args.repeats)
     step(f"warm latency over {len(questions)} questions")
@@ -63,17 +66,18 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
     scale_results = []
     for size in args.scale:
         step(f"scale: {size:,} synthetic passages")
-        scale_results.append(bench.run_scale_child(version, size))
+        scale_results.append(bench.run_scale_child(version, size, args.questions))
         figures += bench.scale_figures(scale_results[-1])
     notes = [
         f"Measured {date.today().isoformat()} on {os.cpu_count()} cores; medians of {args.repeats} runs "
-        f"(naive process runs: {min(args.repeats, 3)}). Warm figures: {len(questions)} questions x 3 passes.",
-        f"naive = {bench.NAIVE}. ratio = how many times better Parley is.",
+        f"(naive process runs: {min(args.repeats, 3)}). Warm figures: {len(questions)} questions "
+        f"({', '.join(path.name for path in args.questions)}) x 3 passes.",
+        f"naive = {naive.DESCRIPTION}. ratio = how many times better Parley is.",
     ]
     if args.scale:
         notes.append("scale: synthetic passages recombined from corpus sentences; their vectors are derived from the "
-                     "real sentence vectors (mean + noise), not re-embedded (index/synthetic.py). Recall is against "
-                     "exact search over the same vectors, for the real questions and for passage-like queries; "
-                     "naive = exact (flat) search.")
+                     "real sentence vectors (mean + noise), not re-embedded (parley.bot.measure.synthetic). Recall is "
+                     "against exact search over the same vectors, for the real questions and for passage-like "
+                     "queries; naive = exact (flat) search.")
     print(bench.as_json(figures, notes, scale_results) if args.json else bench.format_table(figures, notes))
     return 0

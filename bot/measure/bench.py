@@ -1,12 +1,15 @@
 """``parley bench``: Parley's speed beside the naive build, both measured in the same run.
 
-The naive build is what a first version of this bot would be: sentence-transformers loaded
-in the process to embed questions, FAISS flat search, and every passage re-embedded on
-each re-index. Each figure is a median over repeated runs; every ratio says how many
-times better Parley is (above 1 is better).
+The naive build (naive.py) is what a first version of this bot would be:
+sentence-transformers loaded in the process to embed questions, FAISS flat search, and
+every passage re-embedded on each re-index. Each figure is a median over repeated runs;
+every ratio says how many times better Parley is (above 1 is better). The questions are
+passed in (``parley bench --questions FILE``), never read from the source tree.
 
-Scale figures come from child processes (``python -m parley.bot.bench scale ...``), so each size
-starts with a clean heap and reports its own peak memory.
+Start-up figures time fresh processes: the installed ``parley`` command and
+``python -m parley.bot.measure.naive``. Scale figures come from child processes too
+(``python -m parley.bot.measure.bench scale ...``), so each size starts with a clean heap and
+reports its own peak memory.
 """
 
 from __future__ import annotations
@@ -25,29 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.query_encoder import ENCODER_FILE, TOKENIZER_FILE
+from parley.bot.measure import naive
+from parley.index.errors import ParleyError
+from parley.index.manifest import ENCODER_FILE, TOKENIZER_FILE
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-QUESTION_FILES = (PROJECT_DIR / "tests" / "eval" / "dev.jsonl", PROJECT_DIR / "tests" / "eval" / "heldout.jsonl")
 COLD_QUESTION = "Should the US and China cooperate on AI safety instead of racing?"
 ENCODER_FILES = (ENCODER_FILE, TOKENIZER_FILE)
-NAIVE = "sentence-transformers loaded in the process, FAISS flat, every passage re-embedded"
-
-# What the naive build runs in a new process: import sentence-transformers, load the
-# model and a flat index of the passages, then (given a question) embed and search it.
-NAIVE_PROCESS = """
-import json, sys
-import faiss
-from sentence_transformers import SentenceTransformer
-from parley.index.embed import packaged_model_path
-version, question = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None
-model = SentenceTransformer(str(packaged_model_path()), device="cpu")
-vectors = faiss.read_index(version + "/vectors.faiss")
-passages = [json.loads(line)["text"] for line in open(version + "/passages.jsonl", encoding="utf-8")]
-if question:
-    _, rows = vectors.search(model.encode([question], normalize_embeddings=True), 5)
-    print(passages[rows[0][0]])
-"""
 
 
 @dataclass(frozen=True)
@@ -69,13 +55,11 @@ class Figure:
         return self.naive / self.parley if self.lower_is_better else self.parley / self.naive
 
 
-def load_questions(files: tuple[Path, ...] = QUESTION_FILES) -> list[str]:
-    questions = []
-    for path in files:
-        if path.is_file():
-            with path.open(encoding="utf-8") as handle:
-                questions += [json.loads(line)["q"] for line in handle if line.strip()]
-    return questions or [COLD_QUESTION, "Who is Xue Lan?", "What did the Beijing summit agree on AI?"]
+def load_questions(files: list[Path]) -> list[str]:
+    """The text of every question in the given question files (tests/eval/README.md format)."""
+    from parley.bot.measure.evaluate import load_questions as load_question_file
+
+    return [question.q for path in files for question in load_question_file(path)]
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -88,20 +72,41 @@ def timed_process(command: list[str], repeats: int, env: dict[str, str] | None =
     for _ in range(repeats):
         started = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})},
-                                cwd=PROJECT_DIR, timeout=600)
+                                timeout=600)
         seconds.append(time.perf_counter() - started)
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(command[:3])}... failed: {result.stderr.strip()[-500:]}")
     return seconds
 
 
+def parley_command() -> str:
+    """The installed ``parley`` command, the one people start: beside this interpreter
+    (a virtual environment), else on PATH."""
+    beside = Path(sys.executable).with_name("parley")
+    found = str(beside) if beside.is_file() else shutil.which("parley")
+    if found is None:
+        raise ParleyError(f"Cannot find the `parley` command beside {sys.executable} or on PATH: "
+                          "install Parley in this environment to time its start-up.")
+    return found
+
+
+def naive_command(*args: str) -> list[str]:
+    """A fresh interpreter running the naive build (naive.py)."""
+    return [sys.executable, "-m", "parley.bot.measure.naive", *args]
+
+
+def _child_command(*args: str) -> list[str]:
+    """A fresh interpreter running one of this module's children (``main`` below)."""
+    return [sys.executable, "-m", "parley.bot.measure.bench", *args]
+
+
 def cold_start(index_dir: Path, version: Path, repeats: int) -> list[Figure]:
-    parley = str(Path(sys.executable).with_name("parley"))
+    parley = parley_command()
     tokens = {"DISCORD_TOKEN": "bench", "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": "bench"}
     naive_repeats = max(1, min(repeats, 3))  # each naive start costs seconds
     ask = timed_process([parley, "ask", "--index", str(index_dir), COLD_QUESTION], repeats)
-    naive_ask = timed_process([sys.executable, "-c", NAIVE_PROCESS, str(version), COLD_QUESTION], naive_repeats)
-    naive_ready = timed_process([sys.executable, "-c", NAIVE_PROCESS, str(version)], naive_repeats)
+    naive_ask = timed_process(naive_command("ask", str(version), COLD_QUESTION), naive_repeats)
+    naive_ready = timed_process(naive_command("ready", str(version)), naive_repeats)
     figures = [Figure("cold start", "`parley ask` new process → answer printed", "s", statistics.median(ask),
                       statistics.median(naive_ask), "≤ 1.5 s", statistics.median(ask) <= 1.5)]
     for platform in ("discord", "slack"):
@@ -123,7 +128,7 @@ def warm_latency(engine, naive_encoder, questions: list[str], passes: int) -> li
     index = retriever.index
 
     def naive_search(question: str) -> None:
-        index.dense_search(naive_encoder.encode([question])[0], 5)
+        index.vectors.search(naive_encoder.encode([question])[0], 5)
 
     def sample(function) -> list[float]:
         function(questions[0])  # warm caches and lazy loads
@@ -152,7 +157,7 @@ def reindex(corpus_dir: Path, stance_labels: Path | None, embedder, repeats: int
     from parley.index.build import build_index, dense_input
     from parley.index.versions import IndexLocation
 
-    parley = str(Path(sys.executable).with_name("parley"))
+    parley = parley_command()
     full, edit, naive_full = [], [], []
     passages = 0
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as scratch:
@@ -173,7 +178,7 @@ def reindex(corpus_dir: Path, stance_labels: Path | None, embedder, repeats: int
             index = location.open()
             texts = [dense_input(index.documents[p.doc_id], p.text) for p in index.passages]
             started = time.perf_counter()
-            _naive_flat_index(embedder.encode(texts, batch_size=32), root / "naive.faiss")  # the library's default
+            naive.write_flat_index(embedder.encode(texts, batch_size=32), root / "naive.faiss")  # the library's default
             naive_full.append(time.perf_counter() - started)
         env = {"PARLEY_STANCE_LABELS": str(stance_labels or "")}
         unchanged = timed_process([parley, "index", "build", "--json", "--corpus", str(corpus),
@@ -189,17 +194,9 @@ def reindex(corpus_dir: Path, stance_labels: Path | None, embedder, repeats: int
     ]
 
 
-def _naive_flat_index(vectors: np.ndarray, path: Path) -> None:
-    import faiss
-
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(vectors)
-    faiss.write_index(flat, str(path))
-
-
 def _naive_import_seconds() -> float:
     """What the naive build pays before it can embed anything: importing sentence-transformers."""
-    return statistics.median(timed_process([sys.executable, "-c", "import sentence_transformers"], 1))
+    return statistics.median(timed_process(naive_command("import"), 1))
 
 
 # ---- scale -------------------------------------------------------------------------
@@ -209,9 +206,9 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
     """Build a synthetic index of ``size`` passages and measure it (run in a child process)."""
     import faiss
 
+    from parley.bot.measure.synthetic import synthesize
     from parley.index.search import Retriever
     from parley.index.store import load_index, write_index
-    from parley.index.synthetic import synthesize
 
     source = load_index(source_dir)
     encoder = source.query_encoder()
@@ -258,9 +255,9 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
         recalls = []
         for i, query in enumerate(queries):
             started = time.perf_counter()
-            hits = index.dense_search(query, 100)
+            hits = index.vectors.search(query, 100)
             ann.append((time.perf_counter() - started) * 1000)
-            recalls.append(len({h.row for h in hits[:10]} & set(truth[i].tolist())) / 10)
+            recalls.append(len({row for row, _ in hits[:10]} & set(truth[i].tolist())) / 10)
             started = time.perf_counter()
             exact.search(query.reshape(1, -1), 100)
             flat.append((time.perf_counter() - started) * 1000)
@@ -291,17 +288,15 @@ def scale(source_dir: Path, size: int, questions: list[str], samples: int = 200)
         }
 
 
-# Resident memory of a fresh process once it has loaded an index version and its query
-# encoder, i.e. what a bot serving it needs (the interpreter and libraries included).
-SERVING_PROCESS = """
-import os, sys
-from pathlib import Path
-from parley.index.store import load_index
-index = load_index(Path(sys.argv[1]))
-index.query_encoder().encode(["warm up"])
-# Resident now (ru_maxrss would include the parent's peak, inherited through fork).
-print(int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
-"""
+def serving_resident_bytes(directory: Path) -> int:
+    """Resident memory of this process once it has loaded an index version and its query
+    encoder, i.e. what a bot serving it needs (the interpreter and libraries included).
+    Run in a fresh process (``serving`` below), so that nothing else is counted."""
+    from parley.index.store import load_index
+
+    index = load_index(directory)
+    index.query_encoder().encode(["warm up"])
+    return _resident_bytes()
 
 
 def _resident_bytes() -> int:
@@ -311,8 +306,9 @@ def _resident_bytes() -> int:
 
 
 def _serving_bytes(directory: Path) -> int:
-    result = subprocess.run([sys.executable, "-c", SERVING_PROCESS, str(directory)], capture_output=True,
-                            text=True, cwd=PROJECT_DIR, timeout=1800, check=True)
+    result = subprocess.run(_child_command("serving", str(directory)), capture_output=True, text=True, timeout=1800)
+    if result.returncode != 0:
+        raise RuntimeError(f"serving memory of {directory} failed: {result.stderr.strip()[-800:]}")
     return int(result.stdout.strip().splitlines()[-1])
 
 
@@ -339,10 +335,10 @@ def scale_figures(result: dict) -> list[Figure]:
     ]
 
 
-def run_scale_child(source_dir: Path, size: int) -> dict:
+def run_scale_child(source_dir: Path, size: int, question_files: list[Path]) -> dict:
     """Measure one size in a fresh interpreter, for a clean peak-memory figure."""
-    result = subprocess.run([sys.executable, "-m", "parley.bot.bench", "scale", str(source_dir), str(size)],
-                            capture_output=True, text=True, cwd=PROJECT_DIR, timeout=3 * 3600)
+    command = _child_command("scale", str(source_dir), str(size), *map(str, question_files))
+    result = subprocess.run(command, capture_output=True, text=True, timeout=3 * 3600)
     if result.returncode != 0:
         raise RuntimeError(f"scale {size} failed: {result.stderr.strip()[-800:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -378,15 +374,23 @@ def _value(value: float | None, unit: str) -> str:
 
 def as_json(figures: list[Figure], notes: list[str], scale_results: list[dict]) -> str:
     rows = [{**asdict(f), "ratio": f.ratio} for f in figures]
-    return json.dumps({"naive": NAIVE, "figures": rows, "scale": scale_results, "notes": notes}, indent=2)
+    return json.dumps({"naive": naive.DESCRIPTION, "figures": rows, "scale": scale_results, "notes": notes}, indent=2)
 
 
 def main(argv: list[str]) -> int:
-    """``python -m parley.bot.bench scale SOURCE_VERSION SIZE``: one scale measurement as JSON."""
-    if len(argv) == 3 and argv[0] == "scale":
-        print(json.dumps(scale(Path(argv[1]), int(argv[2]), load_questions())))
+    """The child processes of ``parley bench``:
+
+    ``python -m parley.bot.measure.bench scale SOURCE_VERSION SIZE QUESTIONS...``: one scale
+    measurement as a JSON line; ``... serving VERSION``: resident bytes of a process serving it.
+    """
+    if len(argv) >= 4 and argv[0] == "scale":
+        print(json.dumps(scale(Path(argv[1]), int(argv[2]), load_questions([Path(a) for a in argv[3:]]))))
         return 0
-    print("usage: python -m parley.bot.bench scale SOURCE_VERSION SIZE", file=sys.stderr)
+    if len(argv) == 2 and argv[0] == "serving":
+        print(serving_resident_bytes(Path(argv[1])))
+        return 0
+    print("usage: python -m parley.bot.measure.bench {scale SOURCE_VERSION SIZE QUESTIONS... | serving VERSION}",
+          file=sys.stderr)
     return 2
 
 

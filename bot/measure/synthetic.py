@@ -20,7 +20,9 @@ import numpy as np
 
 from parley.index.build import bm25_input
 from parley.index.chunk import Passage, passage_id
-from parley.index.store import IndexedDocument, LoadedIndex, SentenceTable
+from parley.index.corpus import IndexedDocument
+from parley.index.sentences import SentenceTable
+from parley.index.store import LoadedIndex
 
 PASSAGES_PER_DOCUMENT = 50
 

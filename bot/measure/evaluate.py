@@ -2,6 +2,7 @@
 
 Each row runs every question through one retrieval mode of the same engine, so the
 baselines (BM25 only, dense only) are measured in the same run, on the same machine.
+``load_questions`` is also how ``parley bench`` reads the question files it is given.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import time
 import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from parley.bot.answer import AnswerEngine
 from parley.index.errors import ParleyError
-from parley.index.search import Mode
+
+if TYPE_CHECKING:  # bench's scale child reads question files without loading the answer core
+    from parley.bot.answer import AnswerEngine
+    from parley.index.search import Mode
 
 KINDS = ("factual", "contested", "offtopic")
 ROW_NAMES = {"hybrid": "Parley (hybrid)", "bm25": "BM25 only", "dense": "dense only"}
@@ -87,7 +91,6 @@ def evaluate(engine: AnswerEngine, questions: list[Question], mode: Mode = "hybr
     index = engine.served.retriever().index
     passages = {p.passage_id: p for p in index.passages}
     engine.ask(questions[0].q, mode=mode)  # warm-up: load the model before timing anything
-    factual = [q for q in questions if q.kind == "factual"]
     hits_at, reciprocal, cited_gold, balanced, refused_right, quotes, faithful = [], [], [], [], [], 0, 0
     latencies = []
     for question in questions:
