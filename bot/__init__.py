@@ -1,1 +1,1 @@
-"""Parley's edge: settings, the command line and (later) the chat adapters."""
+"""Parley's bot side: a question in, a platform message out (answer core, rendering, the shared service, the chat adapters, measurement)."""

@@ -1,7 +1,8 @@
 """The ``parley`` command: parse flags, read settings, call the packages, print the result.
 
-Kept thin on purpose: the work lives in ``index`` (and later the answer core). A
-``ParleyError`` becomes one line on stderr and exit 1; bad settings or usage exit 2.
+Kept thin on purpose: objects come from ``parley.bot.wiring``, words and JSON shapes from
+``parley.bot.render.text``, and each chat surface starts itself (``parley.bot.adapters``).
+A ``ParleyError`` becomes one line on stderr and exit 1; bad settings or usage exit 2.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from parley.bot.render import text as render
 from parley.bot.settings import Settings, SettingsError, load_settings
-from parley.bot.wiring import build_embedder, build_engine, build_reindexer
+from parley.bot.wiring import build_engine, build_feedback, build_location, index_corpus
 from parley.index.errors import ParleyError
-
-log = logging.getLogger("parley")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings.log_level)
     try:
         return args.run(args, settings)
-    except UsageError as error:
+    except (UsageError, SettingsError) as error:  # a missing token is a setting, too
         print(f"parley: {error}", file=sys.stderr)
         return 2
     except ParleyError as error:
@@ -67,14 +67,6 @@ def _configure_logging(level: str) -> None:
 
 CHECK_HELP = ("start up (settings, index, query encoder, client) and exit without connecting: "
               "a deploy check, and how `parley bench` times start-up")
-
-
-def _ready(platform: str, engine) -> int:
-    """The --check report: what would be served, then exit 0."""
-    index = engine.served.retriever().index
-    print(f"Parley is ready for {platform}: {len(index.passages)} passages from {index.directory} "
-          "(--check: not connecting).")
-    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,6 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--scale", type=_sizes, default=[], metavar="N[,N...]",
                        help="also build and measure synthetic indexes of N passages, e.g. 10000,100000,1000000")
     bench.add_argument("--repeats", type=int, default=5, help="runs per figure; medians are reported (default 5)")
+    bench.add_argument("--questions", type=Path, action="append", default=[], metavar="FILE",
+                       help="a question file to time (JSON Lines, e.g. tests/eval/dev.jsonl); repeat for more")
     bench.set_defaults(run=_bench)
 
     feedback = commands.add_parser("feedback", help="votes left on answers")
@@ -197,52 +191,24 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
     def respond(engine, question: str):
         documents = engine.served.retriever().index.documents
-        results = [
-            {
-                "rank": rank,
-                "passage_id": hit.passage.passage_id,
-                "doc_id": hit.passage.doc_id,
-                "title": documents[hit.passage.doc_id].title,
-                "text": hit.passage.text,
-                "start": hit.passage.start,
-                "end": hit.passage.end,
-                "score": round(hit.score, 4),
-                "stance": hit.passage.stance,
-            }
-            for rank, hit in enumerate(engine.search(question, args.k), start=1)
-        ]
-        text = "\n".join(
-            f"{r['rank']}. [{r['stance']}] {r['title']} (score {r['score']:.3f})\n   {r['text']}\n" for r in results
-        )
-        return {"question": question, "results": results}, text
+        payload = render.search_json(question, engine.search(question, args.k), documents)
+        return payload, render.render_search(payload)
 
     return _answer_each(args, settings, respond)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     def respond(engine, question: str):
-        from parley.bot.render.text import answer_json, render_plain
-
         answer = engine.ask(question)
-        return answer_json(answer), render_plain(answer)
+        return render.answer_json(answer), render.render_plain(answer)
 
     return _answer_each(args, settings, respond)
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from parley.bot.console import SAMPLE_QUESTION, Console, run_interactive
+    from parley.bot.adapters import console
 
-    engine = build_engine(settings)
-    engine.served.retriever()  # fail now, with a clear line, if there is no index
-    console = Console(engine, build_reindexer(settings, engine), sys.stdout)
-    if not sys.stdin.isatty():
-        console.say(f"(stdin is not a terminal: answering one sample question)\nyou> {SAMPLE_QUESTION}")
-        console.handle(SAMPLE_QUESTION)
-        return 0
-    import readline  # noqa: F401 — line editing and history for input()
-
-    run_interactive(console, input)
-    return 0
+    return console.run(settings)
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -252,79 +218,24 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _discord(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.discord_token is None:
-        raise UsageError("DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
-                         "(README, section Discord).")
-    from parley.bot.discord_adapter import DiscordConfig, ParleyBot, configure_endpoints, invite_url
-    from parley.bot.feedback import FeedbackStore
+    from parley.bot.adapters import discord_bot
 
-    token = settings.discord_token.get_secret_value()
     if args.invite_url:
-        print(invite_url(token))
-        return 0
-    configure_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    engine = build_engine(settings)
-    try:
-        engine.served.retriever()  # load model and index before going online
-    except ParleyError as error:  # still start: users get a visible "index missing" answer
-        log.warning("starting without an index: %s", error)
-    bot = ParleyBot(
-        engine=engine,
-        reindexer=build_reindexer(settings, engine),
-        feedback=FeedbackStore(settings.feedback_db),
-        config=DiscordConfig(
-            guild_ids=tuple(settings.discord_guild_ids),
-            admin_roles=tuple(settings.discord_admin_roles),
-            cooldown_seconds=settings.cooldown_seconds,
-            answer_workers=settings.answer_workers,
-            shard_count=settings.discord_shard_count or None,
-            shard_ids=tuple(settings.discord_shard_ids) or None,
-        ),
-    )
-    if args.check:
-        return _ready("Discord", engine)
-    bot.run(token, log_handler=None)
+        print(discord_bot.invite_url(settings))
+    elif args.check:
+        print(render.describe_ready("Discord", discord_bot.check(settings)))
+    else:
+        discord_bot.run(settings)
     return 0
 
 
 def _slack(args: argparse.Namespace, settings: Settings) -> int:
-    missing = [] if settings.slack_bot_token else ["SLACK_BOT_TOKEN"]
-    if not settings.slack_app_token and not settings.slack_signing_secret:
-        missing.append("SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
-    if missing:
-        raise UsageError(f"Slack needs {' and '.join(missing)} in the environment or .env (README, section Slack).")
-    from parley.bot.feedback import FeedbackStore
-    from parley.bot.guard import SeenEvents
-    from parley.bot.slack_adapter import EVENTS_PATH, SlackConfig, build_app, http_server, web_client
+    from parley.bot.adapters import slack_app
 
-    engine = build_engine(settings)
-    try:
-        engine.served.retriever()  # load model and index before serving
-    except ParleyError as error:
-        log.warning("starting without an index: %s", error)
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = build_app(
-        engine=engine,
-        reindexer=build_reindexer(settings, engine),
-        feedback=FeedbackStore(settings.feedback_db),
-        seen=SeenEvents(settings.feedback_db),
-        config=SlackConfig(admin_users=tuple(settings.slack_admin_users), cooldown_seconds=settings.cooldown_seconds,
-                           answer_workers=settings.answer_workers),
-        client=web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_base),
-        signing_secret=secret,
-        verify_token=not args.check,  # the token check is a call to Slack
-    )
     if args.check:
-        return _ready("Slack", engine)
-    if settings.slack_app_token:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        print("Parley is connected to Slack in Socket Mode.", file=sys.stderr)
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=app.client).start()
-        return 0
-    server = http_server(app, "0.0.0.0", settings.slack_port)
-    print(f"Parley serves Slack on port {settings.slack_port} at {EVENTS_PATH}.", file=sys.stderr)
-    server.serve_forever()
+        print(render.describe_ready("Slack", slack_app.check(settings)))
+    else:
+        slack_app.run(settings)
     return 0
 
 
@@ -348,12 +259,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
-    from dataclasses import asdict
-
-    from parley.bot.feedback import FeedbackStore
-
-    store = FeedbackStore(settings.feedback_db)
-    lines = [json.dumps(asdict(vote), ensure_ascii=False) + "\n" for vote in store.votes()]
+    lines = render.votes_jsonl(build_feedback(settings).votes())
     if args.output:
         args.output.write_text("".join(lines), encoding="utf-8")
         print(f"Wrote {len(lines)} votes to {args.output}", file=sys.stderr)
@@ -363,89 +269,27 @@ def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _feedback_purge(args: argparse.Namespace, settings: Settings) -> int:
-    from parley.bot.feedback import FeedbackStore
-
     days = args.days if args.days is not None else settings.feedback_retention_days
     if days <= 0:
         raise UsageError("--days must be more than 0")
-    answers, votes = FeedbackStore(settings.feedback_db).purge(days)
+    answers, votes = build_feedback(settings).purge(days)
     print(f"Deleted {votes} votes and {answers} answers older than {days:g} days from {settings.feedback_db}.")
     return 0
 
 
 def _index_build(args: argparse.Namespace, settings: Settings) -> int:
-    from parley.index.build import ChunkSettings, build_index
-    from parley.index.versions import IndexLocation
-
-    report = build_index(
-        settings.corpus_dir,
-        IndexLocation(settings.index_dir),
-        build_embedder(settings),
-        full=args.full,
-        chunking=ChunkSettings(settings.chunk_min_words, settings.chunk_max_words),
-        stance_labels=settings.stance_labels,
-        strict=args.strict,
-        show_progress=sys.stdout.isatty() and not args.json,
-    )
-    for problem in report.problems:
-        print(f"parley: skipped {problem.file}: {problem.reason}", file=sys.stderr)
-    if report.previous_unusable:
-        print(f"parley: previous index not reused: {report.previous_unusable}", file=sys.stderr)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "documents": report.documents,
-                    "passages": report.passages,
-                    "embedded": report.embedded,
-                    "reused": report.reused,
-                    "removed": report.removed,
-                    "seconds": round(report.seconds, 3),
-                    "index": str(report.index),
-                }
-            )
-        )
-    elif report.changed:
-        print(
-            f"Indexed {report.documents} documents into {report.passages} passages in "
-            f"{report.seconds:.1f} s: {report.embedded} embedded, {report.reused} reused, "
-            f"{report.removed} documents removed.\nServing {report.index}"
-        )
-    else:
-        print(
-            f"Index is up to date: {report.documents} documents, {report.passages} passages, "
-            f"nothing to embed ({report.seconds:.2f} s).\nServing {report.index}"
-        )
+    report = index_corpus(settings, full=args.full, strict=args.strict,
+                          show_progress=sys.stdout.isatty() and not args.json)
+    for line in render.build_warnings(report):
+        print(f"parley: {line}", file=sys.stderr)
+    print(json.dumps(render.build_json(report)) if args.json else render.describe_build(report, path=True))
     return 0
 
 
 def _index_status(args: argparse.Namespace, settings: Settings) -> int:
-    from parley.index.versions import IndexLocation
-
-    location = IndexLocation(settings.index_dir)
-    version = location.current_version()
-    manifest = location.current_manifest()
-    status = {
-        "documents": len(manifest.documents),
-        "passages": manifest.passage_count,
-        "model": manifest.model.name,
-        "dimension": manifest.model.dimension,
-        "built_at": manifest.built_at,
-        "bytes": manifest.total_bytes(version),
-        "index": str(version),
-    }
-    if args.json:
-        print(json.dumps(status))
-    else:
-        print(
-            f"Index      {status['index']}\n"
-            f"Documents  {status['documents']}\n"
-            f"Passages   {status['passages']}\n"
-            f"Model      {status['model']} ({status['dimension']} dimensions)\n"
-            f"Vectors    {'exact search' if manifest.vector_index == 'flat' else 'approximate search, ' + manifest.vector_index}\n"
-            f"Built      {status['built_at']}\n"
-            f"Size       {status['bytes'] / 1e6:.2f} MB"
-        )
+    location = build_location(settings)
+    version, manifest = location.current_version(), location.current_manifest()
+    print(json.dumps(render.status_json(version, manifest)) if args.json else render.describe_status(version, manifest))
     return 0
 
 

@@ -1,8 +1,12 @@
-"""Votes on answers, in one embedded SQLite database shared by every adapter.
+"""Parley's one SQLite file, shared by every adapter and every bot process on a volume.
 
-An answer is recorded when it is sent (its id goes into the buttons' custom ids, so a vote
-still lands after a restart); a vote records who, when, on which question and passages.
-WAL mode lets several bot processes on one volume write safely. Every statement is
+``FeedbackStore``: an answer is recorded when it is sent (its id goes into the buttons'
+custom ids, so a vote still lands after a restart); a vote records who, when, on which
+question and passages. ``SeenEvents``: a retried or doubly delivered chat event is
+answered once, even when a load balancer hands the copies to different processes.
+
+Both open the file through ``_connect`` (WAL, so several processes write safely; a busy
+timeout, so they wait for each other instead of failing). Every statement is
 parameterised: nothing from a message is ever spliced into SQL.
 """
 
@@ -12,16 +16,17 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 Vote = Literal["up", "down", "wrong_framing"]
 VOTES: tuple[Vote, ...] = ("up", "down", "wrong_framing")
 
-_SCHEMA = """
+_FEEDBACK_SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     answer_id   TEXT PRIMARY KEY,
     platform    TEXT NOT NULL,
@@ -39,6 +44,21 @@ CREATE TABLE IF NOT EXISTS votes (
     created_at  TEXT NOT NULL
 );
 """
+_SEEN_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS our_threads (key TEXT PRIMARY KEY, at REAL NOT NULL);
+"""
+
+
+def _connect(path: Path, schema: str) -> sqlite3.Connection:
+    """A connection to the shared file, its tables created if missing. Autocommit: each
+    statement is its own transaction, so no process holds the write lock for long."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA busy_timeout=5000")
+    connection.executescript(schema)
+    return connection
 
 
 @dataclass(frozen=True)
@@ -54,13 +74,9 @@ class VoteRecord:
 
 class FeedbackStore:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        self._db = _connect(path, _FEEDBACK_SCHEMA)
 
     def record_answer(self, platform: str, question: str, passage_ids: list[str]) -> str:
         """Remember a sent answer; returns the id its vote buttons carry."""
@@ -102,7 +118,7 @@ class FeedbackStore:
 
     def purge(self, older_than_days: float) -> tuple[int, int]:
         """Delete answers and votes older than ``older_than_days``; (answers, votes) removed."""
-        cutoff = (datetime.now(timezone.utc) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
+        cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
         with self._lock:
             votes = self._db.execute("DELETE FROM votes WHERE created_at < ?", (cutoff,)).rowcount
             answers = self._db.execute(
@@ -116,5 +132,32 @@ class FeedbackStore:
             self._db.close()
 
 
+class SeenEvents:
+    """Chat events already taken, and the threads Parley answers in (so a follow-up there
+    is a question for Parley), in the same file as the votes."""
+
+    def __init__(self, path: Path):
+        self._lock = threading.Lock()
+        self._db = _connect(path, _SEEN_SCHEMA)
+
+    def claim(self, key: str) -> bool:
+        """``True`` for the first caller with this key, in any process sharing the file."""
+        with self._lock:
+            cursor = self._db.execute("INSERT OR IGNORE INTO seen_events (key, at) VALUES (?, ?)", (key, time.time()))
+        return cursor.rowcount == 1
+
+    def remember_thread(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO our_threads (key, at) VALUES (?, ?)", (key, time.time()))
+
+    def is_our_thread(self, key: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM our_threads WHERE key = ?", (key,)).fetchone() is not None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

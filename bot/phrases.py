@@ -1,17 +1,109 @@
 """Every sentence Parley says to people outside the corpus's own words: refusals, waits,
-hints, apologies, thanks. One place to word them, and to test them."""
+hints, acknowledgements, thanks, apologies. One place to word them, and to test them.
+
+Renderers and adapters escape these for their platform; nothing here knows a platform's
+markup.
+"""
 
 from __future__ import annotations
 
-CORPUS_SCOPE = ("the debate over whether the US and China are in an AI race or should cooperate on AI safety")
+import math
+
+from parley.index.errors import IndexUnreadableError, NoIndexError, ParleyError
+
+CORPUS_SCOPE = "the debate over whether the US and China are in an AI race or should cooperate on AI safety"
+_NOT_FOUND = "Sorry, I couldn't find anything in the corpus that answers {what}."
+_TRY_INSTEAD = "Try asking about that debate, or use /sources to see every document."
+
+# Said before answering, within a platform's 3 s acknowledgement.
+SEARCHING = "Searching the corpus…"
+LISTING = "Listing the corpus…"
+
+# Hints: what to type.
+MENTION_HINT = "Ask me a question after the mention, e.g. “@Parley is there an AI race?”"
+ASK_HINT = ("Ask a question after the command, e.g. `/ask is there an AI race?` "
+            "(or `/ask private …` to see the answer alone).")
+
+# When answering failed; the trace goes to the log, never to the channel.
+APOLOGY = "Sorry, something went wrong while answering. The error has been logged; please try again."
+NO_INDEX = "I can't answer yet: the corpus index is missing or damaged. An admin can run /reindex."
+
+# Votes.
+VOTE_THANKS = "Thanks, your feedback was recorded."
+VOTE_TOO_OLD = "That answer is too old to vote on."
+
+# Re-indexing from a chat surface.
+REINDEX_STARTED = "Re-indexing the corpus; answers continue meanwhile…"
+REINDEX_RUNNING = "A re-index is already running; its result will be served when it ends."
+REINDEX_NOBODY_ALLOWED = ("Re-indexing is not allowed for anyone yet: list admin user ids in "
+                          "PARLEY_SLACK_ADMIN_USERS to allow it.")
+_REINDEX_REFUSED = {
+    "discord": "Only members with Manage Server (or a Parley admin role) can re-index.",
+}
+_REINDEX_REFUSED_ELSEWHERE = "Only Parley admins can re-index the corpus."
+REINDEX_UNAVAILABLE = "This Parley was started without a corpus to re-index from."
+REINDEX_FAILED_UNEXPECTEDLY = "Re-index failed unexpectedly (logged). The current index is still served."
+
+# The local console (`parley chat`).
+CONSOLE_WELCOME = "Parley — answers from the corpus, in its own words. Type /help for commands."
+CONSOLE_HELP = """Ask anything about the US-China AI race-versus-cooperation debate.
+  QUESTION or /ask QUESTION   answer from the corpus, quoted and cited
+  /sources                    list the documents in the corpus
+  /reindex                    re-index the corpus (answers continue meanwhile)
+  /help                       this help
+  /quit                       leave (Ctrl-D works too)"""
+CONSOLE_NOT_A_TERMINAL = "(stdin is not a terminal: answering one sample question)"
 
 
 def refusal(question: str, titles: tuple[str, ...]) -> str:
-    """An honest 'not in the corpus' that says what the corpus does cover."""
+    """An honest 'not in the corpus' that says what the corpus does cover (plain text,
+    where the question is not shown anywhere else)."""
     examples = "; ".join(f'"{t}"' for t in titles[:3])
     more = f" and {len(titles) - 3} more" if len(titles) > 3 else ""
     return (
-        f"Sorry, I couldn't find anything in the corpus that answers \"{question}\".\n"
+        _NOT_FOUND.format(what=f'"{question}"') + "\n"
         f"The corpus covers {CORPUS_SCOPE}: {len(titles)} documents, including {examples}{more}.\n"
-        "Try asking about that debate, or use /sources to see every document."
+        + _TRY_INSTEAD
     )
+
+
+def brief_refusal() -> str:
+    """The same refusal for a chat message that already shows the question as its title."""
+    return f"{_NOT_FOUND.format(what='that')} The corpus covers {CORPUS_SCOPE}. {_TRY_INSTEAD}"
+
+
+def wait(seconds: float) -> str:
+    """The per-user cooldown, in whole seconds rounded up (never "wait 0 s")."""
+    return f"Please wait {max(1, math.ceil(seconds))} s before asking again."
+
+
+def tally(passages: int, stances: dict[str, int]) -> str:
+    """A document's passages by framing, e.g. "12 passages: 3 race, 4 cooperation, 5 neutral"."""
+    return (f"{passages} passages: {stances.get('race', 0)} race, "
+            f"{stances.get('cooperation', 0)} cooperation, {stances.get('neutral', 0)} neutral")
+
+
+def vote_recorded(stored: bool) -> str:
+    return VOTE_THANKS if stored else VOTE_TOO_OLD
+
+
+def reindex_refused(platform: str) -> str:
+    """Who may re-index, in the words of the platform where the user asked."""
+    return _REINDEX_REFUSED.get(platform, _REINDEX_REFUSED_ELSEWHERE)
+
+
+def unknown_command(command: str) -> str:
+    return f"Unknown command {command}. Type /help for the commands."
+
+
+def reindex_failed(error: ParleyError) -> str:
+    return f"Re-index failed: {error} The current index is still served."
+
+
+def user_message(error: BaseException) -> str:
+    """What a chat user is told when answering failed (the trace goes to the log)."""
+    if isinstance(error, (NoIndexError, IndexUnreadableError)):
+        return NO_INDEX
+    if isinstance(error, ParleyError):
+        return str(error)
+    return APOLOGY

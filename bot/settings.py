@@ -12,7 +12,17 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -103,13 +113,13 @@ class Settings(BaseSettings):
         return values
 
     @model_validator(mode="after")
-    def _chunk_bounds(self) -> "Settings":
+    def _chunk_bounds(self) -> Settings:
         if self.chunk_min_words > self.chunk_max_words:
             raise ValueError("chunk_min_words must not exceed chunk_max_words")
         return self
 
     @model_validator(mode="after")
-    def _shards(self) -> "Settings":
+    def _shards(self) -> Settings:
         if self.discord_shard_ids and not self.discord_shard_count:
             raise ValueError("discord_shard_ids needs discord_shard_count (the total over all processes)")
         if any(shard >= self.discord_shard_count for shard in self.discord_shard_ids):

@@ -16,12 +16,11 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+from parley.bot.answer import AnswerEngine
 from parley.index.build import BuildReport, build_index  # noqa: E402
 from parley.index.embed import Embedder, packaged_model_path  # noqa: E402
-from parley.index.versions import IndexLocation  # noqa: E402
-from parley.bot.answer import AnswerEngine
 from parley.index.served import ServedIndex  # noqa: E402
-from parley.index.search import SearchSettings  # noqa: E402
+from parley.index.versions import IndexLocation  # noqa: E402
 from tests.helpers import CORPUS_DIR, STANCE_LABELS  # noqa: E402
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from parley.bot import phrases
 from parley.bot.answer import Answer, Citation, SourceSummary
 from parley.bot.render.text import HEADINGS
 
@@ -45,10 +46,7 @@ def render_answer(answer: Answer) -> list[DiscordMessage]:
     """An answer as one or more messages; a refusal as one short, kind message."""
     if not answer.answered:
         note = f"*{escape(answer.note)}*\n" if answer.note else ""
-        return [DiscordMessage(content=_fit(
-            note + "I couldn't find anything in the corpus that answers that. It covers the debate "
-            "over whether the US and China are in an AI race or should cooperate on AI safety; "
-            "try asking about that, or use /sources to see every document.", CONTENT_LIMIT))]
+        return [DiscordMessage(content=_fit(note + escape(phrases.brief_refusal()), CONTENT_LIMIT))]
     sections: list[tuple[str, list[str]]] = []
     by_number = {c.n: c for c in answer.citations}
     for perspective in answer.perspectives:
@@ -66,9 +64,7 @@ def render_sources(sources: list[SourceSummary]) -> list[DiscordMessage]:
         title = escape(source.title)
         name = f"[{title}]({source.url})" if source.url else f"**{title}**"
         details = " · ".join(escape(x) for x in (source.publisher, source.date) if x)
-        tally = (f"{source.passages} passages: {source.stances['race']} race, "
-                 f"{source.stances['cooperation']} cooperation, {source.stances['neutral']} neutral")
-        lines.append(f"{name} — {details}\n{tally}")
+        lines.append(f"{name} — {details}\n{phrases.tally(source.passages, source.stances)}")
     return _pack(title="Sources in the corpus", description=f"{len(sources)} documents.",
                  sections=[("Documents", lines)])
 

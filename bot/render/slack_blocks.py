@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
 
+from parley.bot import phrases
 from parley.bot.answer import Answer, Citation, SourceSummary
 from parley.bot.render.text import HEADINGS, render_plain
 
@@ -39,9 +40,7 @@ def render_answer(answer: Answer, answer_id: str | None = None) -> list[SlackMes
     """An answer (the question echoed in a header) as one or more messages."""
     header = {"type": "header", "text": {"type": "plain_text", "text": _fit(escape(answer.question), HEADER_LIMIT)}}
     if not answer.answered:
-        text = ("I couldn't find anything in the corpus that answers that. It covers the debate over "
-                "whether the US and China are in an AI race or should cooperate on AI safety; try "
-                "asking about that, or use /sources to see every document.")
+        text = escape(phrases.brief_refusal())
         if answer.note:
             text = f"_{escape(answer.note)}_\n{text}"
         return [_checked(SlackMessage(text=f"{escape(answer.question)}\n{text}", blocks=[
@@ -67,8 +66,7 @@ def render_sources(sources: list[SourceSummary]) -> list[SlackMessage]:
         title = escape(source.title)
         name = f"<{source.url}|{title}>" if source.url else f"*{title}*"
         details = " · ".join(escape(x) for x in (source.publisher, source.date) if x)
-        lines.append(f"{name} — {details}\n{source.passages} passages: {source.stances['race']} race, "
-                     f"{source.stances['cooperation']} cooperation, {source.stances['neutral']} neutral")
+        lines.append(f"{name} — {details}\n{phrases.tally(source.passages, source.stances)}")
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Sources in the corpus"}}]
     blocks += _sections(f"*{len(sources)} documents*", lines)
     return [_checked(m) for m in _split(blocks, f"{len(sources)} documents in the corpus")]

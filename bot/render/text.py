@@ -1,13 +1,27 @@
-"""Plain text and JSON: what ``parley ask`` prints, the console shows and ``--json`` carries."""
+"""Plain text and JSON: what ``parley`` prints, the console shows and ``--json`` carries.
+
+One wording per report: a build reads the same after ``parley index build`` as after
+/reindex in a channel (a channel is never shown server paths).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from parley.bot import phrases
-from parley.bot.answer import Answer, Citation
-from parley.index.build import BuildReport
+
+if TYPE_CHECKING:
+    from parley.bot.answer import Answer, Citation, SourceSummary
+    from parley.bot.feedback import VoteRecord
+    from parley.bot.service import Ready
+    from parley.index.build import BuildReport
+    from parley.index.corpus import IndexedDocument
+    from parley.index.manifest import Manifest
+    from parley.index.search import Hit
 
 HEADINGS = {
     "race": "Race framing",
@@ -57,17 +71,114 @@ def source_line(citation: Citation) -> str:
     return f"{line} ({citation.url})" if citation.url else line
 
 
-def describe_build(report: BuildReport) -> str:
-    """What a re-index changed, in one or two lines for a chat message."""
-    if not report.changed:
-        text = f"Index is up to date: {report.documents} documents, {report.passages} passages; nothing changed."
+def describe_build(report: BuildReport, *, path: bool = False) -> str:
+    """What a build or re-index did. ``path`` (the CLI) names the served folder; a chat
+    message instead lists skipped files, which the CLI reports on stderr."""
+    if report.changed:
+        text = (f"Indexed {report.documents} documents into {report.passages} passages in {report.seconds:.1f} s: "
+                f"{report.embedded} passages embedded, {report.reused} reused, {report.removed} documents removed.")
     else:
-        text = (
-            f"Re-indexed {report.documents} documents into {report.passages} passages in "
-            f"{report.seconds:.1f} s: {report.embedded} new passages embedded, {report.reused} reused, "
-            f"{report.removed} documents removed. Now serving the new index."
-        )
+        text = (f"Index is up to date: {report.documents} documents, {report.passages} passages, "
+                f"nothing to embed ({report.seconds:.2f} s).")
+    if path:
+        return f"{text}\nServing {report.index}"
     if report.problems:
         skipped = "; ".join(f"{p.file} ({p.reason})" for p in report.problems)
         text += f"\nSkipped: {skipped}."
     return text
+
+
+def build_warnings(report: BuildReport) -> list[str]:
+    """What the build passed over, one line each (the CLI's stderr)."""
+    lines = [f"skipped {problem.file}: {problem.reason}" for problem in report.problems]
+    if report.previous_unusable:
+        lines.append(f"previous index not reused: {report.previous_unusable}")
+    return lines
+
+
+def build_json(report: BuildReport) -> dict[str, Any]:
+    """The ``parley index build --json`` contract (exactly these keys)."""
+    return {
+        "documents": report.documents,
+        "passages": report.passages,
+        "embedded": report.embedded,
+        "reused": report.reused,
+        "removed": report.removed,
+        "seconds": round(report.seconds, 3),
+        "index": str(report.index),
+    }
+
+
+def status_json(version: Path, manifest: Manifest) -> dict[str, Any]:
+    """The ``parley index status --json`` contract (exactly these keys)."""
+    return {
+        "documents": len(manifest.documents),
+        "passages": manifest.passage_count,
+        "model": manifest.model.name,
+        "dimension": manifest.model.dimension,
+        "built_at": manifest.built_at,
+        "bytes": manifest.total_bytes(version),
+        "index": str(version),
+    }
+
+
+def describe_status(version: Path, manifest: Manifest) -> str:
+    """``parley index status`` for people: one labelled figure a line."""
+    status = status_json(version, manifest)
+    vectors = "exact search" if manifest.vector_index == "flat" else f"approximate search, {manifest.vector_index}"
+    return (
+        f"Index      {status['index']}\n"
+        f"Documents  {status['documents']}\n"
+        f"Passages   {status['passages']}\n"
+        f"Model      {status['model']} ({status['dimension']} dimensions)\n"
+        f"Vectors    {vectors}\n"
+        f"Built      {status['built_at']}\n"
+        f"Size       {status['bytes'] / 1e6:.2f} MB"
+    )
+
+
+def search_json(question: str, hits: Sequence[Hit], documents: dict[str, IndexedDocument]) -> dict[str, Any]:
+    """The ``parley search --json`` contract: the question and its ranked passages."""
+    results = [
+        {
+            "rank": rank,
+            "passage_id": hit.passage.passage_id,
+            "doc_id": hit.passage.doc_id,
+            "title": documents[hit.passage.doc_id].title,
+            "text": hit.passage.text,
+            "start": hit.passage.start,
+            "end": hit.passage.end,
+            "score": round(hit.score, 4),
+            "stance": hit.passage.stance,
+        }
+        for rank, hit in enumerate(hits, start=1)
+    ]
+    return {"question": question, "results": results}
+
+
+def render_search(payload: dict[str, Any]) -> str:
+    """``parley search`` for people: rank, framing, title, score, then the passage."""
+    return "\n".join(
+        f"{r['rank']}. [{r['stance']}] {r['title']} (score {r['score']:.3f})\n   {r['text']}\n"
+        for r in payload["results"]
+    )
+
+
+def render_sources(sources: Sequence[SourceSummary]) -> str:
+    """The corpus, one document a line, with its passages by framing."""
+    lines = [f"The corpus holds {len(sources)} documents:"]
+    for source in sources:
+        details = ", ".join(x for x in (source.publisher, source.date, source.url) if x)
+        lines.append(f"- {source.title} ({details}): {phrases.tally(source.passages, source.stances)}")
+    return "\n".join(lines)
+
+
+def describe_ready(platform: str, ready: Ready) -> str:
+    """The ``--check`` report: what would be served."""
+    return (f"Parley is ready for {platform}: {ready.passages} passages from {ready.directory} "
+            "(--check: not connecting).")
+
+
+def votes_jsonl(votes: Iterable[VoteRecord]) -> list[str]:
+    """``parley feedback export``: one JSON line per vote, oldest first."""
+    return [json.dumps(asdict(vote), ensure_ascii=False) + "\n" for vote in votes]

@@ -5,21 +5,16 @@ import subprocess
 
 import pytest
 
-from parley.bot.console import Console
-from parley.bot.answer import AnswerEngine
-from parley.index.served import ServedIndex
-from parley.index.served import ReindexJob, Reindexer
-from parley.index.build import ChunkSettings
-from parley.index.search import SearchSettings
-from tests.helpers import PARLEY, STANCE_LABELS
+from parley.bot.adapters.console import Console
+from parley.bot.service import Service
+from tests.helpers import PARLEY
 
 
 @pytest.fixture
-def console(index_copy, corpus_copy, embedder):
-    engine = AnswerEngine(ServedIndex(index_copy))
-    reindexer = Reindexer(engine.served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
+def console(reindexable, corpus_copy):
+    engine, reindexer = reindexable
     output = io.StringIO()
-    return Console(engine, reindexer, output), output, corpus_copy
+    return Console(Service(engine, reindexer, None, cooldown_seconds=0), output), output, corpus_copy
 
 
 def test_questions_and_ask_command_are_answered(console):
@@ -54,7 +49,7 @@ def test_reindex_swaps_in_new_documents_while_answering(console):
     chat.wait_for_reindex()
     chat.handle("How would a lunar research station get power through the night?")
     text = output.getvalue()
-    assert "Re-indexed 6 documents" in text
+    assert "Indexed 6 documents" in text
     assert "fission reactor" in text
 
 

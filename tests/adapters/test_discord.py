@@ -1,60 +1,31 @@
-"""The real discord.py client against a fake Discord on 127.0.0.1 (tests/fake_discord.py)."""
+"""The real discord.py client against a fake Discord on 127.0.0.1 (tests/fakes/discord.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import statistics
 import time
 
-import discord
 import pytest
 
-from parley.bot.discord_adapter import DiscordConfig, ParleyBot, configure_endpoints
-from parley.bot.feedback import FeedbackStore
-from parley.index.served import ReindexJob, Reindexer
-from parley.index.build import ChunkSettings
-from tests.fakes.discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord
-from tests.helpers import STANCE_LABELS
+from parley.bot.adapters.discord_bot import ParleyBot
+from parley.bot.answer import AnswerEngine
+from parley.index.served import ServedIndex
+from parley.index.versions import IndexLocation
+from tests.adapters.harness import discord_config, discord_endpoints, running_bot
+from tests.fakes.discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, GUILD_ID
 
 EPHEMERAL = 64
-
-
-@contextlib.asynccontextmanager
-async def running_bot(engine, feedback, *, reindexer=None, **config):
-    fake = FakeDiscord()
-    port = await fake.start()
-    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    configure_endpoints(f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/gateway")
-    bot = ParleyBot(engine=engine, reindexer=reindexer, feedback=feedback,
-                    config=DiscordConfig(**{"cooldown_seconds": 0, **config}))
-    task = asyncio.create_task(bot.start("fake.token.value"))
-    try:
-        await asyncio.wait_for(fake.ready.wait(), 30)
-        await asyncio.wait_for(bot.wait_until_ready(), 30)
-        yield fake, bot
-    finally:
-        await bot.close()
-        await asyncio.wait_for(task, 10)
-        await fake.stop()
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
-
-
-@pytest.fixture
-def feedback(tmp_path):
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    yield store
-    store.close()
 
 
 def run(coroutine):
     return asyncio.run(asyncio.wait_for(coroutine, 120))
 
 
-def test_login_syncs_the_slash_commands(engine, feedback):
+def test_login_syncs_the_slash_commands(service):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             synced = await fake.wait_for("PUT", "/commands")
             assert synced[0].path == f"/applications/{BOT_ID}/commands"
             names = {c["name"]: c for c in synced[0].body}
@@ -66,9 +37,9 @@ def test_login_syncs_the_slash_commands(engine, feedback):
     run(scenario())
 
 
-def test_ask_defers_then_follows_up_with_cited_quotes(engine, feedback):
+def test_ask_defers_then_follows_up_with_cited_quotes(service):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             token = await fake.slash("ask", {"question": "What did the 2023 open letter signed by many luminaries ask for?"})
             callback = (await fake.wait_for("POST", f"/{token}/callback"))[0]
             assert callback.body["type"] == 5
@@ -84,9 +55,9 @@ def test_ask_defers_then_follows_up_with_cited_quotes(engine, feedback):
     assert run(scenario()) < 3.0
 
 
-def test_a_private_ask_is_ephemeral(engine, feedback):
+def test_a_private_ask_is_ephemeral(service):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             token = await fake.slash("ask", {"question": "Who is Xue Lan?", "private": True})
             callback = (await fake.wait_for("POST", f"/{token}/callback"))[0]
             follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
@@ -96,9 +67,9 @@ def test_a_private_ask_is_ephemeral(engine, feedback):
     run(scenario())
 
 
-def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(engine, feedback):
+def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(service):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             message_id = await fake.post_message(f"<@{BOT_ID}> What is coopetition?", mentions_bot=True)
             thread = (await fake.wait_for("POST", f"/channels/{CHANNEL_ID}/messages/{message_id}/threads"))[0]
             assert thread.body["name"] == "What is coopetition?"
@@ -115,20 +86,14 @@ def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(engine, feed
 
 
 def test_reindex_is_refused_for_a_plain_member_and_runs_for_admins_while_asks_continue(
-        engine, feedback, index_copy, corpus_copy, embedder):
-    from parley.bot.answer import AnswerEngine
-    from parley.index.served import ServedIndex
-    from parley.index.search import SearchSettings
-
-    served = ServedIndex(index_copy)
-    local_engine = AnswerEngine(served)
-    reindexer = Reindexer(served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
+        reindexable, corpus_copy, make_service):
+    local_engine, reindexer = reindexable
     (corpus_copy / "extra.txt").write_text(
         "---\ntitle: A note on lunar stations\n---\nEngineers proposed a lunar research station powered by "
         "a small fission reactor, so crews could stay through the long lunar night.\n")
 
     async def scenario():
-        async with running_bot(local_engine, feedback, reindexer=reindexer, admin_roles=("Parley admins",)) as (fake, bot):
+        async with running_bot(make_service(local_engine, reindexer=reindexer), admin_roles=("Parley admins",)) as (fake, bot):
             refused = await fake.slash("reindex")
             callback = (await fake.wait_for("POST", f"/{refused}/callback"))[0]
             assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
@@ -139,7 +104,7 @@ def test_reindex_is_refused_for_a_plain_member_and_runs_for_admins_while_asks_co
             answered = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{ask}"))[0]
             assert "coexistence" in str(answered.body["embeds"]).lower()
             report = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{by_role}", timeout=90))[0]
-            assert "Re-indexed 6 documents" in report.body["content"]
+            assert "Indexed 6 documents" in report.body["content"]
 
             after = await fake.slash("ask", {"question": "How would a lunar station get power at night?"}, user_id=4004)
             new_answer = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{after}"))[0]
@@ -152,9 +117,9 @@ def test_reindex_is_refused_for_a_plain_member_and_runs_for_admins_while_asks_co
     run(scenario())
 
 
-def test_pings_in_a_question_or_quote_reach_no_one(engine, feedback):
+def test_pings_in_a_question_or_quote_reach_no_one(service):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             token = await fake.slash("ask", {"question": "@everyone @here <@&123> is China an adversary?"})
             follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
             assert follow.body["allowed_mentions"] == {"parse": []}
@@ -165,9 +130,9 @@ def test_pings_in_a_question_or_quote_reach_no_one(engine, feedback):
     run(scenario())
 
 
-def test_votes_from_buttons_land_in_sqlite(engine, feedback):
+def test_votes_from_buttons_land_in_sqlite(service, feedback):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             token = await fake.slash("ask", {"question": "Is open-weight AI from China a threat or an opportunity?"}, user_id=7007)
             follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
             custom_ids = [c["custom_id"] for row in follow.body["components"] for c in row["components"]]
@@ -181,23 +146,18 @@ def test_votes_from_buttons_land_in_sqlite(engine, feedback):
             await fake.wait_for("POST", f"/{second}/callback")
             return follow
 
-    follow = run(scenario())
+    run(scenario())
     votes = list(feedback.votes())
     assert [(v.user_id, v.vote) for v in votes] == [("7007", "up"), ("8008", "wrong_framing")]
     assert votes[0].question == "Is open-weight AI from China a threat or an opportunity?"
     assert len(votes[0].passage_ids) >= 2 and votes[1].passage_id == votes[0].passage_ids[1]
 
 
-def test_a_missing_index_gives_a_visible_message(feedback, embedder, tmp_path):
-    from parley.bot.answer import AnswerEngine
-    from parley.index.served import ServedIndex
-    from parley.index.search import SearchSettings
-    from parley.index.versions import IndexLocation
-
-    engine = AnswerEngine(ServedIndex(IndexLocation(tmp_path / "no-index")))
+def test_a_missing_index_gives_a_visible_message(make_service, tmp_path):
+    service = make_service(AnswerEngine(ServedIndex(IndexLocation(tmp_path / "no-index"))))
 
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             token = await fake.slash("ask", {"question": "Is there an AI race?"})
             reply = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
             assert "index is missing" in reply.body["content"]
@@ -206,9 +166,9 @@ def test_a_missing_index_gives_a_visible_message(feedback, embedder, tmp_path):
     run(scenario())
 
 
-def test_cooldown_tells_the_user_how_long_to_wait(engine, feedback):
+def test_cooldown_tells_the_user_how_long_to_wait(engine, make_service):
     async def scenario():
-        async with running_bot(engine, feedback, cooldown_seconds=60) as (fake, bot):
+        async with running_bot(make_service(engine, cooldown_seconds=60)) as (fake, bot):
             first = await fake.slash("ask", {"question": "Who is Xue Lan?"}, user_id=9009)
             await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{first}")
             second = await fake.slash("ask", {"question": "Who is Xue Lan?"}, user_id=9009)
@@ -218,9 +178,9 @@ def test_cooldown_tells_the_user_how_long_to_wait(engine, feedback):
     run(scenario())
 
 
-def test_defer_latency_over_twenty_asks_stays_far_inside_three_seconds(engine, feedback):
+def test_defer_latency_over_twenty_asks_stays_far_inside_three_seconds(service):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             tokens = []
             for n in range(20):
                 tokens.append(await fake.slash("ask", {"question": "What is competitive coexistence?"}, user_id=10000 + n))
@@ -236,11 +196,10 @@ def test_defer_latency_over_twenty_asks_stays_far_inside_three_seconds(engine, f
     assert statistics.median(latencies) < 1.0
 
 
-def test_a_very_long_answer_is_split_within_every_limit(engine, feedback):
+def test_a_very_long_answer_is_split_within_every_limit(engine, make_service):
     from dataclasses import replace
 
     from parley.bot.answer.compose import AnswerSettings
-    from parley.bot.answer import AnswerEngine
 
     wordy = AnswerEngine(engine.served, replace(AnswerSettings(), candidates=40, top_passages=12,
                                                 per_framing=12, max_citations=25, framing_margin=2.0,
@@ -250,7 +209,7 @@ def test_a_very_long_answer_is_split_within_every_limit(engine, feedback):
     assert len(answer.citations) >= 15
 
     async def scenario():
-        async with running_bot(wordy, feedback) as (fake, bot):
+        async with running_bot(make_service(wordy)) as (fake, bot):
             token = await fake.slash("ask", {"question": question})
             return await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}", count=2)
 
@@ -265,11 +224,9 @@ def test_a_very_long_answer_is_split_within_every_limit(engine, feedback):
     assert all(request.body["allowed_mentions"] == {"parse": []} for request in sent)
 
 
-def test_commands_sync_to_configured_servers_and_sources_lists_documents(engine, feedback):
-    from tests.fakes.discord import GUILD_ID
-
+def test_commands_sync_to_configured_servers_and_sources_lists_documents(service):
     async def scenario():
-        async with running_bot(engine, feedback, guild_ids=(GUILD_ID,)) as (fake, bot):
+        async with running_bot(service, guild_ids=(GUILD_ID,)) as (fake, bot):
             synced = await fake.wait_for("PUT", f"/guilds/{GUILD_ID}/commands")
             assert {c["name"] for c in synced[0].body} == {"ask", "sources", "reindex"}
             token = await fake.slash("sources")
@@ -280,14 +237,14 @@ def test_commands_sync_to_configured_servers_and_sources_lists_documents(engine,
     run(scenario())
 
 
-def test_a_vote_still_lands_after_the_bot_restarts(engine, feedback):
+def test_a_vote_still_lands_after_the_bot_restarts(service, feedback):
     async def first_run():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             token = await fake.slash("ask", {"question": "Who is Xue Lan?"})
             return (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0].body["components"]
 
     async def second_run(components):
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             down = next(c["custom_id"] for row in components for c in row["components"]
                         if c.get("custom_id", "").startswith("parley:down:"))
             token = await fake.click(down, components, user_id=4242)
@@ -304,19 +261,15 @@ class _BrokenEncoder:
         raise RuntimeError("encoder exploded")
 
 
-def test_an_unexpected_error_is_an_apology_for_the_user_and_a_trace_in_the_log(feedback, built_index, caplog):
+def test_an_unexpected_error_is_an_apology_for_the_user_and_a_trace_in_the_log(make_service, built_index, caplog):
     import logging
 
-    from parley.bot.guard import APOLOGY
-    from parley.bot.answer import AnswerEngine
-    from parley.index.served import ServedIndex
-    from parley.index.search import SearchSettings
-    from parley.index.versions import IndexLocation
+    from parley.bot.phrases import APOLOGY
 
     broken = AnswerEngine(ServedIndex(IndexLocation(built_index[0]), encoder=_BrokenEncoder()))
 
     async def scenario():
-        async with running_bot(broken, feedback) as (fake, bot):
+        async with running_bot(make_service(broken)) as (fake, bot):
             token = await fake.slash("ask", {"question": "Is there an AI race?"})
             return (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
 
@@ -327,10 +280,31 @@ def test_an_unexpected_error_is_an_apology_for_the_user_and_a_trace_in_the_log(f
     assert "fake.token.value" not in caplog.text
 
 
-@pytest.mark.parametrize("status", [429, 500, 502])
-def test_rate_limits_and_server_errors_on_follow_ups_are_retried(engine, feedback, status):
+def test_a_failed_mention_gets_an_apology_in_reply_and_a_trace_in_the_log(make_service, built_index, caplog):
+    import logging
+
+    from parley.bot.phrases import APOLOGY
+
+    broken = AnswerEngine(ServedIndex(IndexLocation(built_index[0]), encoder=_BrokenEncoder()))
+
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(make_service(broken)) as (fake, bot):
+            message_id = await fake.post_message(f"<@{BOT_ID}> Is there an AI race?", mentions_bot=True)
+            # The thread opens first (…/messages/ID/threads); the reply goes to the channel.
+            sent = await fake.wait_for("POST", f"/channels/{CHANNEL_ID}/messages", count=2)
+            return message_id, next(r.body for r in sent if r.path.endswith("/messages"))
+
+    with caplog.at_level(logging.DEBUG):
+        message_id, reply = run(scenario())
+    assert reply["content"] == APOLOGY and reply["allowed_mentions"] == {"parse": []}
+    assert str(reply["message_reference"]["message_id"]) == message_id  # a reply to the mention
+    assert "RuntimeError: encoder exploded" in caplog.text
+
+
+@pytest.mark.parametrize("status", [429, 500, 502])
+def test_rate_limits_and_server_errors_on_follow_ups_are_retried(service, status):
+    async def scenario():
+        async with running_bot(service) as (fake, bot):
             fake.faults[f"/webhooks/{BOT_ID}/"] = [status]
             token = await fake.slash("ask", {"question": "Who is Xue Lan?"})
             sent = await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}", count=2, timeout=30)
@@ -339,9 +313,9 @@ def test_rate_limits_and_server_errors_on_follow_ups_are_retried(engine, feedbac
     run(scenario())
 
 
-def test_the_bot_resumes_after_the_gateway_drops_and_answers_again(engine, feedback):
+def test_the_bot_resumes_after_the_gateway_drops_and_answers_again(service):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             await fake.drop_gateway()
             deadline = time.monotonic() + 30
             while not hasattr(fake, "resumed") and time.monotonic() < deadline:
@@ -354,9 +328,9 @@ def test_the_bot_resumes_after_the_gateway_drops_and_answers_again(engine, feedb
     run(scenario())
 
 
-def test_fifty_simultaneous_interactions_are_all_deferred_in_time_and_the_loop_never_stalls(engine, feedback):
+def test_fifty_simultaneous_interactions_are_all_deferred_in_time_and_the_loop_never_stalls(service):
     async def scenario():
-        async with running_bot(engine, feedback, answer_workers=2) as (fake, bot):
+        async with running_bot(service, answer_workers=2) as (fake, bot):
             lags = []
 
             async def watch_loop():
@@ -383,9 +357,9 @@ def test_fifty_simultaneous_interactions_are_all_deferred_in_time_and_the_loop_n
     print(f"\n50 simultaneous interactions: defer max {max(defers) * 1000:.0f} ms; event-loop lag max {max(lags) * 1000:.0f} ms")
 
 
-def test_hostile_text_in_a_mention_is_answered_without_markup_or_pings(engine, feedback):
+def test_hostile_text_in_a_mention_is_answered_without_markup_or_pings(service):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             text = f"<@{BOT_ID}> @everyone \u200bWhat is\u202e competitive\u2060 coexistence?"
             await fake.post_message(text, mentions_bot=True)
             deadline = time.monotonic() + 30
@@ -401,46 +375,40 @@ def test_hostile_text_in_a_mention_is_answered_without_markup_or_pings(engine, f
     run(scenario())
 
 
-def test_two_processes_split_the_shards_and_each_interaction_is_answered_once(engine, feedback):
+def test_two_processes_split_the_shards_and_each_interaction_is_answered_once(service):
     """Sharding as two processes would run it: the same total count, disjoint shard ids,
     one fake Discord. Each guild's events reach only its shard, and only the process
     holding shard 0 syncs the global commands."""
     async def scenario():
-        fake = FakeDiscord()
-        port = await fake.start()
-        saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-        configure_endpoints(f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/gateway")
-        bots = [ParleyBot(engine=engine, reindexer=None, feedback=feedback,
-                          config=DiscordConfig(cooldown_seconds=0, shard_count=2, shard_ids=(shard,)))
-                for shard in (0, 1)]
-        tasks = [asyncio.create_task(bot.start("fake.token.value")) for bot in bots]
-        try:
-            for bot in bots:
-                await asyncio.wait_for(bot.wait_until_ready(), 30)
-            assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 2), (1, 2)]
-            owner = fake.shard_of(GUILD_ID)
-            assert [len(bot.guilds) for bot in bots] == [int(owner == 0), int(owner == 1)]
+        async with discord_endpoints() as fake:
+            bots = [ParleyBot(service=service, config=discord_config(shard_count=2, shard_ids=(shard,)))
+                    for shard in (0, 1)]
+            tasks = [asyncio.create_task(bot.start("fake.token.value")) for bot in bots]
+            try:
+                for bot in bots:
+                    await asyncio.wait_for(bot.wait_until_ready(), 30)
+                assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 2), (1, 2)]
+                owner = fake.shard_of(GUILD_ID)
+                assert [len(bot.guilds) for bot in bots] == [int(owner == 0), int(owner == 1)]
 
-            token = await fake.slash("ask", {"question": "What is coopetition?"})
-            follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
-            assert "coopetition" in str(follow.body["embeds"]).lower()
-            await asyncio.sleep(0.3)  # room for a wrong second answer to show up
-            assert len(fake.sent("POST", f"/{token}/callback")) == 1
-            assert len(fake.sent("POST", f"/webhooks/{BOT_ID}/{token}")) == 1
-            assert len(fake.sent("PUT", "/commands")) == 1
-        finally:
-            for bot in bots:
-                await bot.close()
-            await asyncio.wait_for(asyncio.gather(*tasks), 10)
-            await fake.stop()
-            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+                token = await fake.slash("ask", {"question": "What is coopetition?"})
+                follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+                assert "coopetition" in str(follow.body["embeds"]).lower()
+                await asyncio.sleep(0.3)  # room for a wrong second answer to show up
+                assert len(fake.sent("POST", f"/{token}/callback")) == 1
+                assert len(fake.sent("POST", f"/webhooks/{BOT_ID}/{token}")) == 1
+                assert len(fake.sent("PUT", "/commands")) == 1
+            finally:
+                for bot in bots:
+                    await bot.close()
+                await asyncio.wait_for(asyncio.gather(*tasks), 10)
 
     run(scenario())
 
 
-def test_without_a_shard_count_the_bot_runs_as_many_shards_as_discord_recommends(engine, feedback):
+def test_without_a_shard_count_the_bot_runs_as_many_shards_as_discord_recommends(service):
     async def scenario():
-        async with running_bot(engine, feedback) as (fake, bot):
+        async with running_bot(service) as (fake, bot):
             assert fake.sent("GET", "/gateway/bot")  # asked Discord how many shards to run
             assert bot.shard_count == 1 and [tuple(i["shard"]) for i in fake.identifies] == [(0, 1)]
 

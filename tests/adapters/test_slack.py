@@ -1,30 +1,17 @@
 """Real slack-bolt served over real HTTP, requests signed exactly as Slack signs them,
-the Web API and response_url pointing at a fake Slack (tests/fake_slack.py)."""
+the Web API and response_url pointing at a fake Slack (tests/fakes/slack.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import threading
 import time
-import urllib.error
-import urllib.request
-from urllib.parse import urlencode
 
 import pytest
-from slack_sdk.signature import SignatureVerifier
 
-from parley.bot.feedback import FeedbackStore
-from parley.bot.guard import SeenEvents
-from parley.index.served import ReindexJob, Reindexer
-from parley.bot.slack_adapter import EVENTS_PATH, SlackConfig, build_app, http_server, web_client
-from parley.index.build import ChunkSettings
+from parley.bot import phrases
+from parley.bot.adapters.slack_app import SlackConfig, build_app, web_client
+from tests.adapters.harness import SECRET, Server, start_worker
 from tests.fakes.slack import BOT_USER, FakeSlack
-from tests.helpers import PARLEY, STANCE_LABELS
-
-SECRET = "test-signing-secret"
 
 
 @pytest.fixture
@@ -35,59 +22,8 @@ def fake():
 
 
 @pytest.fixture
-def stores(tmp_path):
-    feedback, seen = FeedbackStore(tmp_path / "db.sqlite3"), SeenEvents(tmp_path / "db.sqlite3")
-    yield feedback, seen
-    feedback.close()
-    seen.close()
-
-
-class Server:
-    def __init__(self, engine, fake, stores, *, reindexer=None, **config):
-        feedback, seen = stores
-        self.app = build_app(engine=engine, reindexer=reindexer, feedback=feedback, seen=seen,
-                             config=SlackConfig(**{"cooldown_seconds": 0, **config}),
-                             client=web_client("xoxb-test", fake.api_base), signing_secret=SECRET)
-        self.httpd = http_server(self.app, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}{EVENTS_PATH}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def post(self, body: bytes, content_type: str, *, timestamp: int | None = None, secret: str = SECRET,
-             headers: dict | None = None) -> tuple[int, str, float]:
-        timestamp = int(time.time()) if timestamp is None else timestamp
-        signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body.decode())
-        request = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": content_type, "X-Slack-Request-Timestamp": str(timestamp),
-            "X-Slack-Signature": signature, **(headers or {})})
-        started = time.monotonic()
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, response.read().decode(), time.monotonic() - started
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(), time.monotonic() - started
-
-    def command(self, fake, name: str, text: str, user: str = "U1", **kwargs):
-        response_url = fake.response_url()
-        body = urlencode({"command": name, "text": text, "user_id": user, "user_name": "someone",
-                          "channel_id": "C1", "channel_name": "general", "team_id": "T1",
-                          "response_url": response_url, "trigger_id": "1.2.3", "api_app_id": "A1",
-                          "token": "legacy"}).encode()
-        status, reply, seconds = self.post(body, "application/x-www-form-urlencoded", **kwargs)
-        return status, reply, seconds, response_url.rsplit("/", 1)[1]
-
-    def event(self, event: dict, *, headers: dict | None = None, event_id: str = "Ev1"):
-        body = json.dumps({"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-                           "event_id": event_id, "event_time": int(time.time()), "event": event}).encode()
-        return self.post(body, "application/json", headers=headers)
-
-
-@pytest.fixture
-def server(engine, fake, stores):
-    running = Server(engine, fake, stores)
+def server(service, fake, seen):
+    running = Server(service, fake, seen)
     yield running
     running.close()
 
@@ -157,14 +93,14 @@ def test_a_direct_message_is_answered_in_a_thread(server, fake):
     assert "Tegmark" in json.dumps(posted["blocks"])
 
 
-def test_reindex_is_refused_without_admins_and_for_non_admins(engine, fake, stores):
-    nobody = Server(engine, fake, stores)
+def test_reindex_is_refused_without_admins_and_for_non_admins(service, fake, seen):
+    nobody = Server(service, fake, seen)
     try:
         status, reply, _, _ = nobody.command(fake, "/reindex", "")
         assert status == 200 and "PARLEY_SLACK_ADMIN_USERS" in json.loads(reply)["text"]
     finally:
         nobody.close()
-    some = Server(engine, fake, stores, admin_users=("UADMIN",))
+    some = Server(service, fake, seen, admin_users=("UADMIN",))
     try:
         status, reply, _, response_id = some.command(fake, "/reindex", "", user="U9")
         assert "Only Parley admins" in json.loads(reply)["text"]
@@ -174,23 +110,18 @@ def test_reindex_is_refused_without_admins_and_for_non_admins(engine, fake, stor
         some.close()
 
 
-def test_an_admin_reindexes_while_questions_are_answered(embedder, fake, stores, index_copy, corpus_copy):
-    from parley.bot.answer import AnswerEngine
-    from parley.index.served import ServedIndex
-    from parley.index.search import SearchSettings
-
-    served = ServedIndex(index_copy)
-    reindexer = Reindexer(served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
+def test_an_admin_reindexes_while_questions_are_answered(reindexable, corpus_copy, make_service, fake, seen):
+    engine, reindexer = reindexable
     (corpus_copy / "extra.txt").write_text("---\ntitle: Lunar note\n---\nA lunar research station would run on "
                                            "a small fission reactor through the long lunar night.\n")
-    admin = Server(AnswerEngine(served), fake, stores, reindexer=reindexer, admin_users=("UADMIN",))
+    admin = Server(make_service(engine, reindexer=reindexer), fake, seen, admin_users=("UADMIN",))
     try:
         status, reply, seconds, reindex_id = admin.command(fake, "/reindex", "", user="UADMIN")
         assert status == 200 and seconds < 1.0 and "Re-indexing" in json.loads(reply)["text"]
         _, _, _, ask_id = admin.command(fake, "/ask", "What is coopetition?", user="U5")
         assert "coopetition" in json.dumps(fake.wait_for(f"/response/{ask_id}")[0].body).lower()
         report = fake.wait_for(f"/response/{reindex_id}", timeout=90)[0].body
-        assert "Re-indexed 6 documents" in report["text"]
+        assert "Indexed 6 documents" in report["text"]
     finally:
         admin.close()
 
@@ -203,25 +134,21 @@ def test_channel_pings_in_a_question_stay_inert(server, fake):
     assert answer["blocks"][0]["text"]["text"].startswith("&lt;!channel&gt;")
 
 
-def test_a_button_vote_lands_in_sqlite(server, fake, stores):
+def test_a_button_vote_lands_in_sqlite(server, fake, feedback):
     _, _, _, response_id = server.command(fake, "/ask", "Is open-weight AI from China a threat or an opportunity?", user="U7")
     answer = fake.wait_for(f"/response/{response_id}")[0].body
     actions = next(b for b in answer["blocks"] if b["type"] == "actions")
-    up = actions["elements"][0]
-    select = actions["elements"][2]
-    for action, user in ((up, "U7"), ({**select, "selected_option": select["options"][1]}, "U8")):
-        payload = {"type": "block_actions", "user": {"id": user}, "team": {"id": "T1"}, "api_app_id": "A1",
-                   "token": "legacy", "trigger_id": "1.2", "response_url": fake.response_url(),
-                   "container": {"type": "message"}, "channel": {"id": "C1"},
-                   "actions": [{**action, "block_id": "b", "action_ts": "1"}]}
-        status, _, _ = server.post(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
-        assert status == 200
+    up, _, select = actions["elements"]
+    assert server.action(fake, up, "U7") == 200
+    assert server.action(fake, {**select, "selected_option": select["options"][1]}, "U8") == 200
     deadline = time.monotonic() + 10
-    while len(list(stores[0].votes())) < 2 and time.monotonic() < deadline:
+    while len(list(feedback.votes())) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    votes = list(stores[0].votes())
+    votes = list(feedback.votes())
     assert [(v.user_id, v.vote) for v in votes] == [("U7", "up"), ("U8", "wrong_framing")]
     assert votes[1].passage_id == votes[0].passage_ids[1]
+    thanks = fake.wait_for("/response/", count=3)  # the answer, then one reply per vote
+    assert [r.body["text"] for r in thanks[1:]] == [phrases.VOTE_THANKS] * 2
 
 
 def test_ack_latency_over_twenty_commands(server, fake):
@@ -229,11 +156,10 @@ def test_ack_latency_over_twenty_commands(server, fake):
     assert max(seconds) < 1.0
 
 
-def test_socket_mode_acks_over_the_socket(engine, fake, stores):
+def test_socket_mode_acks_over_the_socket(service, fake, seen):
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    feedback, seen = stores
-    app = build_app(engine=engine, reindexer=None, feedback=feedback, seen=seen, config=SlackConfig(cooldown_seconds=0),
+    app = build_app(service, seen=seen, config=SlackConfig(admin_users=(), answer_workers=2),
                     client=web_client("xoxb-test", fake.api_base), signing_secret=None)
     handler = SocketModeHandler(app, app_token="xapp-test", web_client=app.client)
     handler.connect()
@@ -310,42 +236,12 @@ def test_hostile_text_through_the_slash_command_is_answered_with_a_note(server, 
     assert "\\u0000" not in wire and "\\u202e" not in wire and "\\u200b" not in wire
 
 
-class Worker(Server):
-    """A `parley slack` process in HTTP mode, reached at ``url`` (signing as ``Server``)."""
-
-    def __init__(self, url: str):
-        self.url = url
-
-
-def start_worker(built_index, fake, db, tmp_path) -> tuple[subprocess.Popen, Worker]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
-           "PARLEY_SLACK_API_BASE": fake.api_base, "PARLEY_SLACK_PORT": str(port),
-           "PARLEY_INDEX_DIR": str(built_index[0]), "PARLEY_FEEDBACK_DB": str(db), "PARLEY_COOLDOWN_SECONDS": "0"}
-    process = subprocess.Popen([str(PARLEY), "slack"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=(tmp_path / f"worker-{port}.log").open("w"))
-    worker = Worker(f"http://127.0.0.1:{port}{EVENTS_PATH}")
-    challenge = json.dumps({"token": "legacy", "challenge": "ready?", "type": "url_verification"}).encode()
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if "ready?" in worker.post(challenge, "application/json")[1]:
-                return process, worker
-        except OSError:
-            pass
-        assert process.poll() is None, (tmp_path / f"worker-{port}.log").read_text()
-        assert time.monotonic() < deadline, "the worker did not start"
-        time.sleep(0.1)
-
-
 def test_two_worker_processes_behind_a_balancer_answer_each_mention_once(built_index, fake, tmp_path):
     """Slack retries an event and delivers a mention twice (app_mention and message); a
     load balancer may send each copy to a different process. The shared SQLite store
     (WAL) lets exactly one of them answer, and both record votes in the same place."""
     db = tmp_path / "shared.sqlite3"
-    workers = [start_worker(built_index, fake, db, tmp_path) for _ in range(2)]
+    workers = [start_worker(built_index[0], fake, db, tmp_path) for _ in range(2)]
     try:
         (_, first), (_, second) = workers
         mention = {"type": "app_mention", "user": "U1", "text": f"<@{BOT_USER}> What is competitive coexistence?",
@@ -371,3 +267,33 @@ def test_two_worker_processes_behind_a_balancer_answer_each_mention_once(built_i
         for process, _ in workers:
             process.terminate()
             process.wait(timeout=10)
+
+
+class _BrokenEncoder:
+    """Stands in for a model that fails mid-answer (the only double in these tests)."""
+
+    def encode(self, texts):
+        raise RuntimeError("encoder exploded")
+
+
+def test_an_unexpected_error_is_an_apology_where_the_user_asked_and_a_trace_in_the_log(
+        make_service, built_index, fake, seen, caplog):
+    from parley.bot.answer import AnswerEngine
+    from parley.index.served import ServedIndex
+    from parley.index.versions import IndexLocation
+
+    broken = make_service(AnswerEngine(ServedIndex(IndexLocation(built_index[0]), encoder=_BrokenEncoder())))
+    server = Server(broken, fake, seen)
+    try:
+        with caplog.at_level("DEBUG"):
+            _, _, _, response_id = server.command(fake, "/ask", "Is there an AI race?")
+            server.event({"type": "app_mention", "user": "U1", "text": f"<@{BOT_USER}> Is there an AI race?",
+                          "ts": "1700000009.000100", "channel": "C1"})
+            reply = fake.wait_for(f"/response/{response_id}")[0].body
+            posted = fake.wait_for("/api/chat.postMessage")[0].body
+    finally:
+        server.close()
+    assert (reply["text"], reply["response_type"]) == (phrases.APOLOGY, "ephemeral")
+    assert (posted["text"], posted["thread_ts"]) == (phrases.APOLOGY, "1700000009.000100")
+    assert caplog.text.count("RuntimeError: encoder exploded") >= 2  # the traces, not just a line
+    assert SECRET not in caplog.text and "xoxb-test" not in caplog.text

@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from parley.bot.answer.compose import tally
-from parley.bot.render.text import render_plain
 from parley.bot.answer import EmptyQuestionError
-from parley.bot.evaluation import evaluate, load_questions
+from parley.bot.answer.compose import tally
+from parley.bot.measure.evaluate import evaluate, load_questions
+from parley.bot.render.text import render_plain
 from tests.helpers import EVAL_DIR
 
 EXTRA_QUESTIONS = [
@@ -26,7 +26,7 @@ EXTRA_QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def all_questions():
-    return load_questions(EVAL_DIR / "dev.jsonl") + load_questions(EVAL_DIR / "heldout.jsonl")
+    return load_questions(EVAL_DIR / "dev.jsonl") + load_questions(EVAL_DIR / "calibration.jsonl")
 
 
 @pytest.fixture(scope="module")

@@ -62,3 +62,21 @@ def test_purge_deletes_what_is_older_than_the_retention_period(tmp_path):
     store = FeedbackStore(db)
     assert [v.question for v in store.votes()] == ["New question?"]
     store.close()
+
+
+def test_seen_events_share_the_votes_file_and_each_event_is_claimed_once_across_connections(tmp_path):
+    """Two bot processes behind a balancer are two connections to one file."""
+    from parley.bot.feedback import SeenEvents
+
+    db = tmp_path / "parley.sqlite3"
+    store, first, second = FeedbackStore(db), SeenEvents(db), SeenEvents(db)
+    assert first.claim("slack:C1:1700000000.000100")
+    assert not second.claim("slack:C1:1700000000.000100")
+    assert second.claim("slack:C1:1700000000.000200")
+    first.remember_thread("C1:1700000000.000100")
+    assert second.is_our_thread("C1:1700000000.000100") and not second.is_our_thread("C1:elsewhere")
+    store.record_answer("slack", "Q?", [])
+    for handle in (store, first, second):
+        handle.close()
+    tables = {name for (name,) in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"answers", "votes", "seen_events", "our_threads"} <= tables

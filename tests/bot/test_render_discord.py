@@ -4,10 +4,9 @@ from dataclasses import replace
 
 import pytest
 
-from parley.bot.answer import Answer, Citation, Perspective
+from parley.bot.answer import Answer, AnswerEngine, Citation, Perspective
 from parley.bot.answer.compose import AnswerSettings
-from parley.bot.answer import AnswerEngine
-from parley.bot.evaluation import load_questions
+from parley.bot.measure.evaluate import load_questions
 from parley.bot.render.discord_embeds import escape, render_answer, render_sources
 from tests.fakes.discord import message_problems
 from tests.helpers import EVAL_DIR
@@ -21,7 +20,7 @@ def citation(n: int, quote: str, stance: str = "race") -> Citation:
 @pytest.fixture(scope="module")
 def answers(engine):
     wordy = AnswerEngine(engine.served, replace(AnswerSettings(), per_framing=8, max_citations=20, max_quote_words=150))
-    questions = load_questions(EVAL_DIR / "heldout.jsonl")
+    questions = load_questions(EVAL_DIR / "calibration.jsonl")
     return [engine.ask(q.q) for q in questions] + [wordy.ask(q.q) for q in questions]
 
 

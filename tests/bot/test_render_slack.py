@@ -5,10 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from parley.bot.answer import Answer, Citation, Perspective
+from parley.bot.answer import Answer, AnswerEngine, Citation, Perspective
 from parley.bot.answer.compose import AnswerSettings
-from parley.bot.answer import AnswerEngine
-from parley.bot.evaluation import load_questions
+from parley.bot.measure.evaluate import load_questions
 from parley.bot.render.slack_blocks import escape, render_answer, render_sources
 from tests.fakes.slack import blocks_problem
 from tests.helpers import EVAL_DIR, PROJECT_DIR
@@ -17,7 +16,7 @@ from tests.helpers import EVAL_DIR, PROJECT_DIR
 @pytest.fixture(scope="module")
 def answers(engine):
     wordy = AnswerEngine(engine.served, replace(AnswerSettings(), per_framing=10, max_citations=25, max_quote_words=200))
-    questions = load_questions(EVAL_DIR / "heldout.jsonl")
+    questions = load_questions(EVAL_DIR / "calibration.jsonl")
     return [engine.ask(q.q) for q in questions] + [wordy.ask(q.q) for q in questions]
 
 

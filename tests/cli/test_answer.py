@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import EVAL_DIR, PARLEY, run_parley
+from tests.helpers import EVAL_DIR, run_parley
 
 SEARCH_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "start", "end", "score", "stance"}
 ASK_KEYS = {"question", "answered", "text", "perspectives", "citations"}

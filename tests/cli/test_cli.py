@@ -2,7 +2,7 @@
 
 import json
 
-from tests.helpers import CORPUS_DIR, run_parley
+from tests.helpers import CORPUS_DIR, EVAL_DIR, run_parley
 
 BUILD_KEYS = {"documents", "passages", "embedded", "reused", "removed", "seconds", "index"}
 STATUS_KEYS = {"documents", "passages", "model", "dimension", "built_at", "bytes", "index"}
@@ -139,9 +139,12 @@ def test_bot_check_starts_everything_and_exits_without_connecting(built_index):
 
 def test_bench_reports_every_figure_beside_the_naive_build(built_index, tmp_path):
     """A smoke run (one repeat, a small synthetic scale): every section is there, the
-    naive build was measured beside Parley, and the synthetic index was searched."""
+    naive build was measured beside Parley, and the synthetic index was searched. It runs
+    outside the source tree, on the question files it is given."""
+    questions = [EVAL_DIR / "dev.jsonl", EVAL_DIR / "calibration.jsonl"]
     result = run_parley("bench", "--json", "--repeats", "1", "--scale", "25000", "--index", str(built_index[0]),
-                        env={"PARLEY_FEEDBACK_DB": str(tmp_path / "votes.sqlite3")})
+                        "--corpus", str(CORPUS_DIR), *(arg for path in questions for arg in ("--questions", str(path))),
+                        env={"PARLEY_FEEDBACK_DB": str(tmp_path / "votes.sqlite3")}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     figures = {(f["section"], f["measure"]): f for f in report["figures"]}
@@ -153,4 +156,13 @@ def test_bench_reports_every_figure_beside_the_naive_build(built_index, tmp_path
     scale = report["scale"][0]
     assert scale["passages"] == 25000 and scale["vector_index"].startswith("ivf")
     assert scale["recall_at_10"] >= 0.95  # recall, not time: the same on any machine
-    assert "derived" in " ".join(report["notes"])
+    assert scale["queries"] == 200  # the 75 given questions and 125 passage-like ones
+    notes = " ".join(report["notes"])
+    assert "derived" in notes and "75 questions (dev.jsonl, calibration.jsonl)" in notes
+
+
+def test_bench_refuses_an_unreadable_question_file_before_timing_anything(built_index, tmp_path):
+    result = run_parley("bench", "--questions", str(tmp_path / "none.jsonl"), "--index", str(built_index[0]))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"parley: Cannot read question file {tmp_path / 'none.jsonl'}: "
+                                                  "No such file or directory."]

@@ -33,7 +33,7 @@ class FakeSlack:
     faults: dict[str, list[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self) -> "FakeSlack":
+    def start(self) -> FakeSlack:
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
 

@@ -1,0 +1,158 @@
+"""One small named listener per Slack command, event and action (bolt's starter-template
+shape; ``slack_app.register_listeners`` wires them to the app).
+
+Commands acknowledge within Slack's 3 s (``ack_*``) and answer in a lazy listener through
+``response_url``, falling back to the Web API when that fails. Events are acknowledged by
+bolt before anything runs; a retried or doubly delivered post (``app_mention`` and
+``message`` for one post) is answered once, keyed on (channel, ts) in SQLite. Failures are
+raised to the app's one error hook, ``on_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from parley.bot import phrases
+from parley.bot.feedback import SeenEvents
+from parley.bot.render.slack_blocks import VOTE_ACTIONS, SlackMessage, escape, render_answer, render_sources
+from parley.bot.render.text import describe_build
+from parley.bot.service import Reindexed, Service, User, Wait
+from parley.index.errors import ParleyError
+
+log = logging.getLogger("parley.slack")
+PLATFORM = "slack"
+_MENTION = re.compile(r"<@[A-Z0-9]+>")
+
+
+def _ephemeral(respond: Respond, text: str, **blocks: Any) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False, **blocks)
+
+
+class SlackListeners:
+    """The listeners, holding what they need: the service, the shared event ledger, and the
+    Slack user ids allowed to /reindex (a Slack fact: the service only hears yes or no)."""
+
+    def __init__(self, service: Service, seen: SeenEvents, admin_users: tuple[str, ...]):
+        self.service = service
+        self.seen = seen
+        self.admin_users = admin_users
+
+    # -- /ask ------------------------------------------------------------------------
+    def ack_ask(self, ack: Ack) -> None:
+        ack(response_type="ephemeral", text=phrases.SEARCHING)
+
+    def answer_ask(self, respond: Respond, command: dict, client: WebClient) -> None:
+        text = " ".join((command.get("text") or "").split())
+        private = text.lower().startswith("private ")
+        question = text[len("private "):].strip() if private else text
+        if not question:
+            _ephemeral(respond, phrases.ASK_HINT)
+            return
+        result = self.service.ask(User(PLATFORM, command["user_id"]), question)
+        if isinstance(result, Wait):
+            _ephemeral(respond, result.text)
+            return
+        for message in render_answer(result.answer, result.answer_id):
+            self.post_answer(respond, client, command, message, private=private)
+
+    def post_answer(self, respond: Respond, client: WebClient, command: dict, message: SlackMessage, *,
+                    private: bool) -> None:
+        sent = respond(text=message.text, blocks=message.blocks,
+                       response_type="ephemeral" if private else "in_channel", replace_original=False)
+        if sent.status_code == 200:
+            return
+        # The response_url failed (expired, or Slack had an error): post through the Web
+        # API instead, so the answer is not lost.
+        log.warning("response_url answered %s; posting through the Web API", sent.status_code)
+        if private:
+            client.chat_postEphemeral(channel=command["channel_id"], user=command["user_id"],
+                                      text=message.text, blocks=message.blocks)
+        else:
+            client.chat_postMessage(channel=command["channel_id"], text=message.text, blocks=message.blocks)
+
+    # -- /sources --------------------------------------------------------------------
+    def ack_sources(self, ack: Ack) -> None:
+        ack(response_type="ephemeral", text=phrases.LISTING)
+
+    def list_sources(self, respond: Respond) -> None:
+        for message in render_sources(self.service.sources()):
+            _ephemeral(respond, message.text, blocks=message.blocks)
+
+    # -- /reindex --------------------------------------------------------------------
+    def ack_reindex(self, ack: Ack, command: dict) -> None:
+        if not self.admin_users:
+            ack(response_type="ephemeral", text=phrases.REINDEX_NOBODY_ALLOWED)
+            return
+        refused = self.service.may_reindex(User(PLATFORM, command["user_id"]), admin=self.is_admin(command))
+        ack(response_type="ephemeral", text=refused.text if refused else phrases.REINDEX_STARTED)
+
+    def run_reindex(self, respond: Respond, command: dict) -> None:
+        user, admin = User(PLATFORM, command["user_id"]), self.is_admin(command)
+        if self.service.may_reindex(user, admin=admin):
+            return  # the ack already said why not
+        result = self.service.reindex(user, admin=admin)
+        _ephemeral(respond, describe_build(result.report) if isinstance(result, Reindexed) else result.text)
+
+    def is_admin(self, command: dict) -> bool:
+        return command["user_id"] in self.admin_users
+
+    # -- mentions, DMs, follow-ups in our threads ----------------------------------------
+    def acknowledged(self) -> None:
+        """Bolt acknowledges events itself; an answer, if any, comes from ``answer_in_thread``."""
+
+    def addressed_to_us(self, event: dict, context: BoltContext) -> bool:
+        """A ``message`` event Parley should answer: a DM, or a post in a thread it answers in."""
+        if event.get("subtype") or event.get("bot_id") or event.get("user") == context.get("bot_user_id"):
+            return False  # edits, joins, and our own posts
+        if event.get("channel_type") == "im":
+            return True
+        return bool(event.get("thread_ts")) and self.seen.is_our_thread(f"{event['channel']}:{event['thread_ts']}")
+
+    def answer_in_thread(self, event: dict, client: WebClient) -> None:
+        channel, ts = event["channel"], event["ts"]
+        if not self.seen.claim(f"{PLATFORM}:{channel}:{ts}"):
+            return  # a retry, or the other delivery of the same post
+        thread_ts = event.get("thread_ts") or ts
+        self.seen.remember_thread(f"{channel}:{thread_ts}")
+        question = " ".join(_MENTION.sub("", event.get("text") or "").split())
+        if not question:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=phrases.MENTION_HINT)
+            return
+        result = self.service.ask(User(PLATFORM, event.get("user", "")), question)
+        if isinstance(result, Wait):
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=result.text)
+            return
+        for message in render_answer(result.answer, result.answer_id):
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks)
+
+    # -- votes -------------------------------------------------------------------------
+    def vote(self, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        kind = "up" if action["action_id"] == VOTE_ACTIONS[0] else "down"
+        voted = self.service.vote(User(PLATFORM, body["user"]["id"]), action["value"], kind)
+        _ephemeral(respond, voted.text)
+
+    def wrong_framing(self, ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        answer_id, _, number = action["selected_option"]["value"].partition(":")
+        voted = self.service.vote(User(PLATFORM, body["user"]["id"]), answer_id, "wrong_framing", int(number))
+        _ephemeral(respond, voted.text)
+
+    # -- the app's one error hook --------------------------------------------------------
+    def on_error(self, error: Exception, body: dict, context: BoltContext, client: WebClient,
+                 respond: Respond) -> None:
+        """Whatever failed, the user gets one short line where they asked (the thread of
+        their post, or an ephemeral reply) and the log gets the trace."""
+        if not isinstance(error, ParleyError):
+            log.error("Slack request failed", exc_info=error)
+        text = escape(phrases.user_message(error))
+        event = body.get("event") if isinstance(body, dict) else None
+        if event and (event.get("type") == "app_mention" or self.addressed_to_us(event, context)):
+            client.chat_postMessage(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], text=text)
+        elif context.response_url:
+            _ephemeral(respond, text)

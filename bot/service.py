@@ -1,0 +1,179 @@
+"""What every surface does, once: per-user cooldown, ask, record the answer for its vote
+buttons; sources; votes; re-index for admins.
+
+Adapters (Discord, Slack, the console) only parse a platform event, call one of these,
+render what comes back and send it. The methods block (the answer core is CPU work):
+async or ack-bound adapters call them from a thread pool of their own. Failures are raised,
+and each adapter's one error hook turns them into ``phrases.user_message``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from parley.bot import phrases
+from parley.bot.answer import Answer, AnswerEngine, SourceSummary
+from parley.bot.feedback import FeedbackStore, Vote
+from parley.index.errors import BuildLockedError, ParleyError
+
+if TYPE_CHECKING:
+    from parley.index.build import BuildReport
+    from parley.index.served import Reindexer
+
+log = logging.getLogger("parley.service")
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is asking, and where: votes and cooldowns are per platform and user."""
+
+    platform: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Asked:
+    """An answer, and the id its vote buttons carry (``None``: no buttons, e.g. a refusal)."""
+
+    answer: Answer
+    answer_id: str | None
+
+
+@dataclass(frozen=True)
+class Wait:
+    """The user asked again too soon."""
+
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return phrases.wait(self.seconds)
+
+
+@dataclass(frozen=True)
+class Voted:
+    stored: bool  # False: the answer is unknown (purged, or too old)
+
+    @property
+    def text(self) -> str:
+        return phrases.vote_recorded(self.stored)
+
+
+@dataclass(frozen=True)
+class Reindexed:
+    report: BuildReport
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Not done, and why, in words for the user (not an admin; a re-index already running)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Ready:
+    """What is served: for start-up checks and logs."""
+
+    passages: int
+    directory: Path
+
+
+@dataclass
+class Cooldown:
+    """Per-user minimum gap between questions; thread-safe, in this process."""
+
+    seconds: float
+    _last: dict[User, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait(self, user: User) -> float:
+        """Seconds the user still has to wait (0 when they may ask now, which starts the clock)."""
+        if self.seconds <= 0:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            remaining = self._last.get(user, -1e9) + self.seconds - now
+            if remaining > 0:
+                return remaining
+            self._last[user] = now
+        return 0.0
+
+
+class Service:
+    """One per process, shared by whatever surface runs there.
+
+    ``feedback=None`` (the local console): answers are not recorded, as there are no buttons
+    to vote with. ``reindexer=None``: this process cannot re-index.
+    """
+
+    def __init__(self, engine: AnswerEngine, reindexer: Reindexer | None, feedback: FeedbackStore | None,
+                 *, cooldown_seconds: float):
+        self.engine = engine
+        self.reindexer = reindexer
+        self.feedback = feedback
+        self.cooldown = Cooldown(cooldown_seconds)
+
+    def ready(self) -> Ready:
+        """Load the query encoder and the index now; raises ``ParleyError`` when there is none."""
+        index = self.engine.served.retriever().index
+        return Ready(len(index.passages), index.directory)
+
+    def warm_up(self) -> None:
+        """Load before going online; without an index, still start (users then get a visible
+        "index missing" message and an admin can /reindex)."""
+        try:
+            self.ready()
+        except ParleyError as error:
+            log.warning("starting without an index: %s", error)
+
+    def admit(self, user: User) -> Wait | None:
+        """The cooldown alone, for surfaces that must acknowledge before answering."""
+        seconds = self.cooldown.wait(user)
+        return Wait(seconds) if seconds else None
+
+    def answer(self, user: User, question: str) -> Asked:
+        """Answer an admitted question and record it for its vote buttons."""
+        answer = self.engine.ask(question)
+        return Asked(answer, self._record(user, answer))
+
+    def ask(self, user: User, question: str) -> Asked | Wait:
+        """Cooldown, then answer and record."""
+        return self.admit(user) or self.answer(user, question)
+
+    def sources(self) -> list[SourceSummary]:
+        return self.engine.sources()
+
+    def vote(self, user: User, answer_id: str, vote: Vote, citation: int | None = None) -> Voted:
+        """A 👍/👎, or "wrong framing" on citation number ``citation``."""
+        if self.feedback is None:
+            return Voted(False)
+        return Voted(self.feedback.record_vote(answer_id, user.platform, user.user_id, vote, citation))
+
+    def may_reindex(self, user: User, *, admin: bool) -> Refused | None:
+        """``admin`` is a platform fact the adapter knows (a role, a permission, a user list)."""
+        if not admin:
+            return Refused(phrases.reindex_refused(user.platform))
+        if self.reindexer is None:
+            return Refused(phrases.REINDEX_UNAVAILABLE)
+        return None
+
+    def reindex(self, user: User, *, admin: bool) -> Reindexed | Refused:
+        """Build incrementally and serve the result; answers go on meanwhile."""
+        refused = self.may_reindex(user, admin=admin)
+        if refused or self.reindexer is None:
+            return refused or Refused(phrases.REINDEX_UNAVAILABLE)
+        try:
+            return Reindexed(self.reindexer.run())
+        except BuildLockedError:
+            return Refused(phrases.REINDEX_RUNNING)
+
+    def _record(self, user: User, answer: Answer) -> str | None:
+        if self.feedback is None or not answer.answered:
+            return None
+        return self.feedback.record_answer(user.platform, answer.question, [c.passage_id for c in answer.citations])

@@ -1,0 +1,52 @@
+"""Fixtures for the adapters: the shared SQLite file and services over the real engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from parley.bot.answer import AnswerEngine
+from parley.bot.feedback import FeedbackStore, SeenEvents
+from parley.bot.service import Service
+from parley.index.build import ChunkSettings
+from parley.index.served import Reindexer, ReindexJob, ServedIndex
+from tests.helpers import STANCE_LABELS
+
+
+@pytest.fixture
+def feedback(tmp_path) -> FeedbackStore:
+    store = FeedbackStore(tmp_path / "parley.sqlite3")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def seen(tmp_path) -> SeenEvents:
+    """The event ledger, in the same file as ``feedback`` (as in production)."""
+    events = SeenEvents(tmp_path / "parley.sqlite3")
+    yield events
+    events.close()
+
+
+@pytest.fixture
+def make_service(feedback) -> Callable[..., Service]:
+    """A service over ``engine`` recording to ``feedback``; no cooldown unless asked."""
+
+    def make(engine: AnswerEngine, *, reindexer: Reindexer | None = None, cooldown_seconds: float = 0) -> Service:
+        return Service(engine, reindexer, feedback, cooldown_seconds=cooldown_seconds)
+
+    return make
+
+
+@pytest.fixture
+def service(engine, make_service) -> Service:
+    return make_service(engine)
+
+
+@pytest.fixture
+def reindexable(index_copy, corpus_copy, embedder) -> tuple[AnswerEngine, Reindexer]:
+    """An engine over a private index copy and a re-indexer from a private corpus copy,
+    which a test may add a document to."""
+    engine = AnswerEngine(ServedIndex(index_copy))
+    return engine, Reindexer(engine.served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
