@@ -17,16 +17,20 @@ WORKDIR /app
 # libraries of several GB that a CPU-only bot never uses.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 
-# Dependencies before sources, so that editing code does not reinstall them.
-COPY pyproject.toml README.md ./
-COPY bot/__init__.py bot/
-COPY index/__init__.py index/
-RUN pip install -e .
+# Dependencies first, read from pyproject.toml alone, so editing code does not reinstall them.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt
 
+# Parley itself, installed as a package (not editable): the image runs what a wheel holds.
+COPY README.md ./
 COPY config/ config/
-COPY corpus/ corpus/
 COPY bot/ bot/
 COPY index/ index/
+RUN pip install --no-deps . && rm -rf build
+
+COPY corpus/ corpus/
 
 RUN groupadd --gid 10001 parley \
     && useradd --create-home --uid 10001 --gid 10001 parley \
