@@ -12,12 +12,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from parley.index.build import BuildReport, ChunkSettings, build_index
-from parley.index.embed import Embedder
 from parley.index.errors import BuildLockedError, ParleyError
 from parley.index.search import QueryEncoder, Retriever, SearchSettings
 from parley.index.versions import IndexLocation
+
+if TYPE_CHECKING:  # the build loads only when a re-index runs: answering never needs it
+    from parley.index.build import BuildReport, ChunkSettings
+    from parley.index.embed import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +124,8 @@ class Reindexer:
         if not self._running.acquire(blocking=False):
             raise BuildLockedError("A re-index is already running; its result will be served when it ends.")
         try:
+            from parley.index.build import build_index
+
             report = build_index(
                 self.job.corpus_dir,
                 self.served.location,
