@@ -34,9 +34,9 @@ from pydantic_settings import (
 from parley.index.errors import ParleyError
 
 DEFAULT_CONFIG = Path(str(files("parley.config") / "parley.toml"))
-STANCE_LABELS_FILE = "stance-labels.jsonl"
+CLAIM_LABELS_FILE = "claim-labels.jsonl"
 ENV_PREFIX = "PARLEY_"
-_PATH_SETTINGS = ("corpus_dir", "index_dir", "model_path", "stance_labels", "feedback_db")
+_PATH_SETTINGS = ("corpus_dir", "index_dir", "model_path", "claim_labels", "feedback_db")
 
 
 class SettingsError(ParleyError):
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     )
 
     corpus_dir: Path
-    stance_labels: Path | None = None
+    claim_labels: Path | None = None
     index_dir: Path
     model_path: Path | None = None
     embed_batch_size: PositiveInt
@@ -91,7 +91,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("model_path", "stance_labels", "discord_token", "slack_bot_token", "slack_app_token",
+    @field_validator("model_path", "claim_labels", "discord_token", "slack_bot_token", "slack_app_token",
                      "slack_signing_secret", mode="before")
     @classmethod
     def _empty_means_packaged(cls, value: Any) -> Any:
@@ -106,10 +106,10 @@ class Settings(BaseSettings):
     @classmethod
     def _labels_beside_the_corpus(cls, values: Any) -> Any:
         # Reviewed labels belong to the corpus they label: unless named, they are the
-        # corpus folder's own stance-labels.jsonl, so `--corpus elsewhere/` brings its own.
-        if isinstance(values, dict) and not values.get("stance_labels") and values.get("corpus_dir"):
-            beside = Path(values["corpus_dir"]) / STANCE_LABELS_FILE
-            values = {**values, "stance_labels": beside if beside.is_file() else None}
+        # corpus folder's own claim-labels.jsonl, so `--corpus elsewhere/` brings its own.
+        if isinstance(values, dict) and not values.get("claim_labels") and values.get("corpus_dir"):
+            beside = Path(values["corpus_dir"]) / CLAIM_LABELS_FILE
+            values = {**values, "claim_labels": beside if beside.is_file() else None}
         return values
 
     @model_validator(mode="after")

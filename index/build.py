@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +24,15 @@ from parley.index.errors import CorpusError, IndexUnreadableError, NoIndexError,
 from parley.index.manifest import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, EncoderRecord, Manifest, file_sha256
 from parley.index.onnx_export import export_query_encoder
 from parley.index.sentences import SentenceTable
-from parley.index.stance import assign_stances, labels_fingerprint, load_labels
-from parley.index.store import LoadedIndex, write_index
+from parley.index.stance import CLAIM_FRAMINGS, Claim, label_claims, labels_fingerprint, load_labels, passage_stance
+from parley.index.store import LoadedIndex, common_english_words, write_index
 from parley.index.versions import IndexLocation
 
 # Bump when cleaning or chunking rules change: every document is then re-cut (vectors of
 # passages whose text did not change are still reused).
 PIPELINE_VERSION = 2
+# Bump when the everyday-words list changes (store.common_english_words).
+COMMON_WORDS_VERSION = 2
 # Bump when what is fed to the model changes: no old vector may be reused then.
 EMBEDDING_SCHEME = 1
 
@@ -63,14 +65,14 @@ def build_index(
     *,
     full: bool = False,
     chunking: ChunkSettings = ChunkSettings(),
-    stance_labels: Path | None = None,
+    claim_labels: Path | None = None,
     strict: bool = False,
     show_progress: bool = False,
 ) -> BuildReport:
     """Index every usable document of ``corpus_dir`` and serve the result from ``location``.
 
-    ``stance_labels`` is the reviewed labels file (see ``stance.py``); without it every
-    passage is ``neutral``. With ``strict``, any unusable corpus file fails the build
+    ``claim_labels`` is the reviewed labels file (see ``stance.py``); without it no
+    sentence is reviewed and the classifier has nothing to learn from: every claim is none. With ``strict``, any unusable corpus file fails the build
     (the served index stays as it was) instead of being skipped.
     """
     started = time.perf_counter()
@@ -87,7 +89,8 @@ def build_index(
         pipeline = {
             "version": PIPELINE_VERSION,
             "embedding": EMBEDDING_SCHEME,
-            "stance": labels_fingerprint(stance_labels),
+            "stance": labels_fingerprint(claim_labels),
+            "common_words": COMMON_WORDS_VERSION,
             **chunking.__dict__,
         }
         hashes = {d.doc_id: d.content_sha256 for d in corpus.documents}
@@ -139,11 +142,13 @@ def build_index(
                     previous_unusable = str(error)
 
             documents, passages = _cut(corpus.documents, chunking)
-            labels = load_labels(stance_labels) if stance_labels and stance_labels.is_file() else []
-            passages = assign_stances(passages, labels)
+            labels = load_labels(claim_labels) if claim_labels and claim_labels.is_file() else []
             titles = {d.doc_id: d for d in documents}
-            passage_inputs = [dense_input(titles[p.doc_id], p.text) for p in passages]
             sentence_rows, sentence_spans, sentence_inputs = _sentences(passages)
+            claims = label_claims([(passages[row].doc_id, text) for row, text in zip(sentence_rows, sentence_inputs)],
+                                  labels)
+            passages = _with_stances(passages, sentence_rows, claims)
+            passage_inputs = [dense_input(titles[p.doc_id], p.text) for p in passages]
             wanted = passage_inputs + sentence_inputs
             missing = sorted({text for text in set(wanted) if text not in known_vectors})
             reused = sum(1 for text in passage_inputs if text in known_vectors)
@@ -161,14 +166,12 @@ def build_index(
                 passages=passages,
                 vectors=_stack(known_vectors, passage_inputs, embedder.info.dimension),
                 bm25_texts=[bm25_input(titles[p.doc_id], p.text) for p in passages],
-                sentences=SentenceTable(
-                    rows=np.asarray(sentence_rows, dtype=np.int32).reshape(-1),
-                    spans=np.asarray(sentence_spans, dtype=np.int32).reshape(-1, 2),
-                    vectors=_stack(known_vectors, sentence_inputs, embedder.info.dimension),
-                ),
+                sentences=_sentence_table(sentence_rows, sentence_spans,
+                                          _stack(known_vectors, sentence_inputs, embedder.info.dimension), claims),
                 model=embedder.info,
                 query_encoder=query_encoder,
                 pipeline=pipeline,
+                common_words=common_english_words(),
             )
             served = location.publish(staged)
         except OSError as error:  # a full disk, a file-size limit, a read-only volume
@@ -248,6 +251,34 @@ def _sentences(passages: list[Passage]) -> tuple[list[int], list[tuple[int, int]
             spans.append((passage.start + start, passage.start + end))
             texts.append(passage.text[start:end])
     return rows, spans, texts
+
+
+def _with_stances(passages: list[Passage], rows: list[int], claims: list[Claim]) -> list[Passage]:
+    """Each passage with the stance its claims give it."""
+    by_row: dict[int, list[Claim]] = {}
+    for row, claim in zip(rows, claims):
+        by_row.setdefault(row, []).append(claim)
+    result = []
+    for row, passage in enumerate(passages):
+        stance, confidence = passage_stance(by_row.get(row, []))
+        result.append(replace(passage, stance=stance, stance_confidence=confidence))
+    return result
+
+
+def _sentence_table(rows: list[int], spans: list[tuple[int, int]], vectors: np.ndarray,
+                    claims: list[Claim]) -> SentenceTable:
+    speakers = sorted({c.speaker for c in claims if c.speaker})
+    speaker_ids = {name: i for i, name in enumerate(speakers)}
+    return SentenceTable(
+        rows=np.asarray(rows, dtype=np.int32).reshape(-1),
+        spans=np.asarray(spans, dtype=np.int32).reshape(-1, 2),
+        vectors=vectors,
+        framing=np.asarray([CLAIM_FRAMINGS.index(c.framing) for c in claims], dtype=np.int8),
+        confidence=np.asarray([c.confidence for c in claims], dtype=np.float16),
+        reviewed=np.asarray([c.reviewed for c in claims], dtype=bool),
+        speaker_ids=np.asarray([speaker_ids[c.speaker] if c.speaker else -1 for c in claims], dtype=np.int32),
+        speakers=tuple(speakers),
+    )
 
 
 def _stack(vectors: dict[str, np.ndarray], texts: list[str], dimension: int) -> np.ndarray:

@@ -3,23 +3,96 @@ mean little to the embedding model. bm25s is imported only when an index is buil
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+# A question's specific subjects: a capitalised word after the first, an acronym, a name
+# with digits (H200, GPT-4), a year. Lower-case words are left to the other signals.
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+@functools.cache
+def _stop_words_and_stemmer():
+    import Stemmer
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN), Stemmer.Stemmer("english")
+
 
 def bm25_tokens(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop-worded, stemmed tokens; the same function for passages and queries."""
-    import bm25s
-    import Stemmer
+    """Lower-cased, stop-worded, stemmed tokens; the same function for passages and queries.
 
-    return bm25s.tokenize(
-        texts,
-        stopwords="en",
-        stemmer=Stemmer.Stemmer("english"),
-        return_ids=False,
-        show_progress=False,
-    )
+    What ``bm25s.tokenize(texts, stopwords="en", stemmer=english, return_ids=False)``
+    returns (a test holds them equal), without its per-text set-up: it rebuilt its stop
+    word set for every text, and answering tokenizes a few hundred sentences a question.
+    """
+    stop_words, stemmer = _stop_words_and_stemmer()
+    words = [[w for w in _TOKEN.findall(text.lower()) if w not in stop_words] for text in texts]
+    return [stemmer.stemWords(ws) if ws else [] for ws in words]
+
+
+# Chat words rarer than everyday English that name nothing: a question in them is still
+# a question about the corpus.
+CHAT_WORDS = frozenset(
+    "lowkey highkey ngl tbh imo imho idk idc smh fr rn bc cuz coz tho thru ppl govt gov pls plz thx lol lmao "
+    "bruh bro dunno gonna wanna gotta kinda sorta ya yall y'all ok okay nah yeah yep nope btw afaik iirc tl;dr "
+    "tldr eli5 vs w/ w/o aint ain't whats what's hows who's wtf af asap fwiw irl ofc prob probs rly srsly".split())
+
+
+# Titles are capitalised before a name but name nothing themselves.
+TITLES = frozenset("senator sen president secretary professor prof dr mr mrs ms minister chairman chair general "
+                   "governor rep representative ceo founder director premier chancellor ambassador".split())
+
+
+def specific_terms(question: str, common_words: Mapping[str, int] | None = None) -> list[str]:
+    """The words of ``question`` that name something specific: a capitalised word after the
+    first, an acronym, a name with digits, a year; and, with ``common_words`` (word ->
+    2 everyday, 1 uncommon), a word rarer than that, or two uncommon words in a row (a
+    lower-case name such as "jensen huang")."""
+    words = [w.rstrip(".'’") for w in _WORD.findall(question)]
+    bands = common_words or {}
+
+    def band(word: str) -> int:
+        lowered = word.lower()
+        if not bands or not word.isalpha() or len(word) <= 2 or lowered in CHAT_WORDS:
+            return 2
+        return bands.get(lowered, 0)
+
+    found = []
+    for position, word in enumerate(words):
+        has_digit, has_alpha = any(c.isdigit() for c in word), any(c.isalpha() for c in word)
+        neighbours = words[max(0, position - 1) : position] + words[position + 1 : position + 2]
+        if (
+            (has_digit and has_alpha)
+            or _YEAR.fullmatch(word)
+            or (has_alpha and len(word) > 1 and word.isupper())
+            or (position > 0 and word[:1].isupper() and word[1:].islower() and len(word) > 2)
+            or band(word) == 0
+            or (band(word) == 1 and any(band(n) < 2 for n in neighbours))
+        ):
+            if bm25_tokens([word])[0] and word.lower() not in TITLES:  # "The", "Senator" name nothing
+                found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        differ = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        # one substitution, or two neighbours swapped ("chnia" for "china")
+        return len(differ) <= 1 or (len(differ) == 2 and differ[1] == differ[0] + 1
+                                    and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 class LexicalIndex:
@@ -29,6 +102,14 @@ class LexicalIndex:
     def __init__(self, bm25, count: int):
         self._bm25 = bm25
         self.count = count
+
+    def knows(self, term: str) -> bool:
+        """Whether any passage holds ``term`` (stemmed), or a word one typo away from it (a
+        letter added, dropped or changed, or two swapped)."""
+        tokens = bm25_tokens([term.lower()])[0]
+        vocabulary = self._bm25.vocab_dict
+        return all(token in vocabulary or (len(token) >= 5 and any(
+            word[:1] == token[:1] and _within_one_edit(word, token) for word in vocabulary)) for token in tokens)
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:

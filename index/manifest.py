@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from parley.index.errors import IndexUnreadableError
 
 # 2: each version carries its ONNX query encoder (query_encoder.py).
-FORMAT_VERSION = 2
+# 3: each sentence carries its claim (framing, confidence, reviewed, speaker).
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 ENCODER_FILE = "query-encoder.onnx"
 TOKENIZER_FILE = "query-tokenizer.json"

@@ -16,8 +16,9 @@ gate reads. The answer core sees the index only through this data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal, Protocol
 
@@ -25,8 +26,14 @@ import numpy as np
 
 from parley.index.chunk import Passage
 from parley.index.corpus import IndexedDocument
-from parley.index.lexical import bm25_tokens, top_rows
+from parley.index.lexical import bm25_tokens, specific_terms, top_rows
+from parley.index.stance import CLAIM_FRAMINGS
 from parley.index.store import LoadedIndex
+
+# Claims of each framing kept per question, and how alike two sentences must be to count
+# as the same point (cosine of their vectors).
+CLAIMS_PER_FRAMING = 32
+SAME_POINT = 0.88
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -51,12 +58,32 @@ class SearchSettings:
 
 @dataclass(frozen=True)
 class SentenceMatch:
-    """One sentence of a hit's passage, scored against the question."""
+    """One sentence, scored against the question, with the claim it makes."""
 
     start: int  # offsets in the document's cleaned text
     end: int
     cosine: float  # with the question
     overlap: float  # share of the question's (stemmed, stop-worded) terms it holds
+    sentence: int = -1  # its index in the index's sentence table
+    framing: str = "none"  # "race", "cooperation" or "none" (stance.py)
+    speaker: str | None = None
+    reviewed: bool = True
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class ClaimHit:
+    """A claim of one framing, found by searching every claim of that framing in the index."""
+
+    row: int
+    passage: Passage
+    sentence: SentenceMatch
+    # How closely it addresses the question: the mean of two cosines, question and claim,
+    # question and the claim's passage, each taken after centring on the corpus's mean
+    # sentence vector, plus 0.15 x term overlap. In a corpus that is all about the US,
+    # China and AI, raw cosines are dominated by that shared topic, and the same few
+    # generic claims would match every question.
+    relevance: float
 
 
 @dataclass(frozen=True)
@@ -85,6 +112,13 @@ class Retrieval:
     lexical_best: Hit | None
     coverage: float
     documents: Mapping[str, IndexedDocument]  # every served document, by id, in corpus order
+    # Each framing's claims closest to the question, over the whole index, best first.
+    claims: Mapping[str, tuple[ClaimHit, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    # Pairs (i < j) of sentence indices among the hits' sentences and the claims that are
+    # close enough to make the same point: an answer quotes one of each pair.
+    same_point: frozenset[tuple[int, int]] = frozenset()
+    # The question's specific subjects (names, acronyms, figures) that no document mentions.
+    unknown_terms: tuple[str, ...] = ()
 
 
 class Retriever:
@@ -94,6 +128,15 @@ class Retriever:
         self.index = index
         self.encoder = encoder
         self.settings = settings
+        table = index.sentences
+        self._claims = {framing: table.claims_of(code) for code, framing in enumerate(CLAIM_FRAMINGS) if code}
+        # For centred cosines without a centred copy of the vectors: s.mu and |s - mu|.
+        self._mean = table.vectors.mean(axis=0, dtype=np.float32) if len(table.rows) else None
+        self._claim_centring = {}
+        for framing, members in self._claims.items():
+            dots = table.vectors[members].astype(np.float32) @ self._mean if len(members) else np.zeros(0)
+            spread = float(self._mean @ self._mean) if self._mean is not None else 0.0
+            self._claim_centring[framing] = (dots, np.sqrt(np.maximum(1 - 2 * dots + spread, 1e-9)))
 
     def search(self, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` most relevant passages for ``question``, best first."""
@@ -108,11 +151,78 @@ class Retriever:
         hits = self._with_sentences(hits, query, question)
         if lexical_best is not None:
             lexical_best = next(hit for hit in hits if hit.row == lexical_best.row)
+        claims = {framing: self._claims_for(framing, query, question) for framing in self._claims}
+        sentences = {m.sentence for hit in hits for m in hit.sentences}
+        sentences.update(c.sentence.sentence for found in claims.values() for c in found)
         return Retrieval(question=question, hits=tuple(hits), lexical_best=lexical_best, coverage=coverage,
-                         documents=MappingProxyType(self.index.documents))
+                         documents=MappingProxyType(self.index.documents), claims=MappingProxyType(claims),
+                         same_point=self._same_point(sorted(sentences)),
+                         unknown_terms=tuple(t for t in specific_terms(question, self.index.common_words)
+                                             if not self._mentioned(t)))
+
+    def _mentioned(self, term: str) -> bool:
+        """Whether the corpus uses ``term``, a typo of a word it uses, or, for an acronym,
+        its dotted form ("DC" as "D.C.", which the tokenizer does not keep)."""
+        if self.index.lexical.knows(term):
+            return True
+        if term.isupper() and term.isalpha() and len(term) <= 5:
+            dotted = re.compile(r"\b" + r"\.?".join(term) + r"\.")
+            return any(dotted.search(document.text) for document in self.index.documents.values())
+        return False
+
+    def _claims_for(self, framing: str, query: np.ndarray, question: str) -> tuple[ClaimHit, ...]:
+        """The claims of ``framing`` closest to the question, over every claim in the index."""
+        members = self._claims[framing]
+        if not len(members):
+            return ()
+        table = self.index.sentences
+        cosines = table.vectors[members].astype(np.float32) @ query
+        dots, norms = self._claim_centring[framing]
+        spread = float(self._mean @ self._mean)
+        query_dot = float(query @ self._mean)
+        centred = (cosines - dots - query_dot + spread) / (norms * np.sqrt(max(1 - 2 * query_dot + spread, 1e-9)))
+        keep = min(CLAIMS_PER_FRAMING, len(members))
+        best = np.argpartition(-centred, keep - 1)[:keep]
+        chosen = members[best]
+        # The point a claim makes depends on its passage: "these controls are a key front"
+        # is about the Beijing summit because its passage is. Half the relevance is the
+        # passage's centred cosine.
+        rows = table.rows[chosen].astype(np.int64)
+        passages = self.index.vectors.rows(rows)
+        passage_norms = np.sqrt(np.maximum(1 - 2 * (passages @ self._mean) + spread, 1e-9))
+        passage_centred = (passages @ query - passages @ self._mean - query_dot + spread) / (
+            passage_norms * np.sqrt(max(1 - 2 * query_dot + spread, 1e-9)))
+        matches = self._matches(chosen, cosines[best], question)
+        found = [ClaimHit(int(row), self.index.passages[int(row)], match,
+                          round(0.5 * float(c) + 0.5 * float(p) + 0.15 * match.overlap, 4))
+                 for row, c, p, match in zip(rows, centred[best], passage_centred, matches)]
+        return tuple(sorted(found, key=lambda c: -c.relevance))
+
+    def _same_point(self, sentences: list[int]) -> frozenset[tuple[int, int]]:
+        if len(sentences) < 2:
+            return frozenset()
+        vectors = self.index.sentences.vectors[np.asarray(sentences)].astype(np.float32)
+        similar = np.argwhere(np.triu(vectors @ vectors.T, k=1) >= SAME_POINT)
+        return frozenset((sentences[i], sentences[j]) for i, j in similar)
+
+    def _matches(self, members: np.ndarray, cosines: np.ndarray, question: str) -> list[SentenceMatch]:
+        """Sentences ``members`` of the table as matches: term overlap with the question
+        (one tokenizer call for all of them) and the claim each makes."""
+        table = self.index.sentences
+        query_terms = set(bm25_tokens([question])[0])
+        texts = [self.index.documents[self.index.passages[int(table.rows[i])].doc_id].text[
+            int(table.spans[i][0]) : int(table.spans[i][1])] for i in members]
+        terms = bm25_tokens(texts) if texts else []
+        return [
+            SentenceMatch(int(table.spans[i][0]), int(table.spans[i][1]), float(cosine),
+                          len(set(words) & query_terms) / len(query_terms) if query_terms else 0.0,
+                          sentence=int(i), framing=CLAIM_FRAMINGS[int(table.framing[i])], speaker=table.speaker(int(i)),
+                          reviewed=bool(table.reviewed[i]), confidence=float(table.confidence[i]))
+            for i, cosine, words in zip(members, cosines, terms)
+        ]
 
     def _with_sentences(self, hits: list[Hit], query: np.ndarray, question: str) -> list[Hit]:
-        """Each hit with every sentence of its passage scored: cosine and term overlap.
+        """Each hit with every sentence of its passage scored: cosine, term overlap, claim.
         One matrix product and one tokenizer call for all of them."""
         if not hits:
             return hits
@@ -120,16 +230,7 @@ class Retriever:
         starts, ends = table.spans_of(np.array([hit.row for hit in hits]))
         members = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]).astype(np.int64)
         cosines = table.vectors[members].astype(np.float32) @ query if len(members) else np.zeros(0)
-        spans = table.spans[members]
-        query_terms = set(bm25_tokens([question])[0])
-        texts = [self.index.documents[hit.passage.doc_id].text for hit, a, b in zip(hits, starts, ends)
-                 for _ in range(a, b)]
-        terms = bm25_tokens([text[s:e] for text, (s, e) in zip(texts, spans)]) if len(members) else []
-        matches = [
-            SentenceMatch(int(s), int(e), float(cosine),
-                          len(set(words) & query_terms) / len(query_terms) if query_terms else 0.0)
-            for (s, e), cosine, words in zip(spans, cosines, terms)
-        ]
+        matches = self._matches(members, cosines, question)
         result, at = [], 0
         for hit, a, b in zip(hits, starts, ends):
             count = int(b - a)

@@ -1,5 +1,7 @@
-"""The sentences of every passage: document offsets and float16 vectors, so a question
-can be matched to the one sentence that answers it, and a quote cut down to it."""
+"""The sentences of every passage: document offsets, float16 vectors and the claim each
+makes (its framing, how sure, reviewed or not, and who says it), so a question can be
+matched to the sentence that answers it, a quote cut down to it, and each framing's claims
+searched across the whole corpus."""
 
 from __future__ import annotations
 
@@ -20,6 +22,22 @@ class SentenceTable:
     # largest part of an index (6 GB at a million passages in float32), and a cosine
     # only changes by ~1e-3, which never reorders the best sentence in practice.
     vectors: np.ndarray  # shape (n, dimension)
+    # The claim of each sentence (``stance.py``): an index into ``CLAIM_FRAMINGS``
+    # (0 none, 1 race, 2 cooperation), its confidence, whether a person reviewed it, and
+    # its speaker as an index into ``speakers`` (-1: nobody named).
+    framing: np.ndarray  # int8
+    confidence: np.ndarray  # float16
+    reviewed: np.ndarray  # bool
+    speaker_ids: np.ndarray  # int32
+    speakers: tuple[str, ...]
+
+    def claims_of(self, code: int) -> np.ndarray:
+        """Indices of the sentences whose framing is ``code``."""
+        return np.flatnonzero(self.framing == code)
+
+    def speaker(self, sentence: int) -> str | None:
+        at = int(self.speaker_ids[sentence])
+        return self.speakers[at] if at >= 0 else None
 
     def spans_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """First and past-the-last sentence index of each passage in ``rows``. The rows are
@@ -51,9 +69,13 @@ class SentenceTable:
 
     def save(self, path: Path) -> None:
         with path.open("wb") as handle:
-            np.savez(handle, rows=self.rows, spans=self.spans, vectors=self.vectors.astype(np.float16))
+            np.savez(handle, rows=self.rows, spans=self.spans, vectors=self.vectors.astype(np.float16),
+                     framing=self.framing, confidence=self.confidence, reviewed=self.reviewed,
+                     speaker_ids=self.speaker_ids, speakers=np.array(self.speakers, dtype=str))
 
     @classmethod
     def load(cls, path: Path) -> SentenceTable:
         with np.load(path) as data:
-            return cls(rows=data["rows"], spans=data["spans"], vectors=data["vectors"])
+            return cls(rows=data["rows"], spans=data["spans"], vectors=data["vectors"], framing=data["framing"],
+                       confidence=data["confidence"], reviewed=data["reviewed"], speaker_ids=data["speaker_ids"],
+                       speakers=tuple(str(x) for x in data["speakers"]))

@@ -108,7 +108,7 @@ class ServedIndex:
 class ReindexJob:
     corpus_dir: Path
     chunking: ChunkSettings
-    stance_labels: Path | None
+    claim_labels: Path | None
 
 
 class Reindexer:
@@ -131,7 +131,7 @@ class Reindexer:
                 self.served.location,
                 self.embedder,
                 chunking=self.job.chunking,
-                stance_labels=self.job.stance_labels,
+                claim_labels=self.job.claim_labels,
             )
             if report.changed:
                 self.served.reload()

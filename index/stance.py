@@ -1,16 +1,12 @@
-"""Stance of each passage: ``race``, ``cooperation`` or ``neutral``, set at index time.
+"""The framing of every sentence (a *claim*): ``race``, ``cooperation`` or none, and who
+makes it; a passage's stance is derived from its claims.
 
-Two sources, in order:
-1. ``stance-labels.jsonl``: passages a person read and labelled (reviewable, in the repo).
-   A labelled passage keeps its label (confidence 1.0) as long as its text is unchanged.
-2. A small classifier for every other passage (a new document, an edited paragraph):
-   logistic regression over counts of framing cues — the vocabulary of each framing as
-   the labelling guide defines it ("win", "adversary", "position of strength" for race;
-   "cooperate", "shared threat", "no winners" for cooperation). Frozen sentence
-   embeddings were measured and did worse here: they encode the topic, which every
-   passage shares, more than the framing.
-
-``cross_validate`` reports macro-F1 with leave-one-document-out cross-validation.
+Reviewed labels (``corpus/claim-labels.jsonl``, README "Labelling guide") are keyed by the
+sentence's document and exact text, so they survive re-chunking: a passage boundary can
+move and every sentence keeps its label. A sentence without a reviewed label (a new
+document, an edited paragraph) is labelled by a logistic regression over counts of each
+framing's cue words, trained on the reviewed labels at build time; below
+``CLASSIFIER_CONFIDENCE`` its claim is kept as context, not shown as a framing.
 """
 
 from __future__ import annotations
@@ -18,16 +14,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from parley.index.chunk import FRAMINGS, STANCES, Passage
+from parley.index.chunk import FRAMINGS, Stance
 from parley.index.errors import ParleyError
 
-# Bump when the cues or the classifier change: stances are then recomputed.
-STANCE_VERSION = 1
+# Bump when the cues or the classifier change: framings are then recomputed.
+STANCE_VERSION = 2
+# What the classifier must reach before its label is shown as a framing. Measured
+# leave-one-document-out on the reviewed labels (`parley eval` prints it): see README.
+CLASSIFIER_CONFIDENCE = 0.6
+CLAIM_FRAMINGS = ("none", *FRAMINGS)  # index = the code stored per sentence
 
 _CUES: dict[str, list[str]] = {
     "race": [
@@ -49,19 +50,40 @@ _CUES: dict[str, list[str]] = {
 _COMPILED = {stance: [re.compile(c) for c in cues] for stance, cues in _CUES.items()}
 
 
+def claim_key(doc_id: str, text: str) -> str:
+    """The key of a sentence's label: its document and its exact text."""
+    return hashlib.sha256(f"{doc_id}\n{text}".encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
-class LabelledPassage:
-    passage_id: str
+class ClaimLabel:
+    """A reviewed label: the framing a sentence presents, and who holds it."""
+
+    key: str
     doc_id: str
-    stance: str
+    framing: str  # "race", "cooperation" or "none"
+    speaker: str | None
     text: str
 
 
 @dataclass(frozen=True)
-class CrossValidation:
-    macro_f1: float
-    per_class_f1: dict[str, float]
-    passages: int
+class Claim:
+    """The framing of one sentence as served."""
+
+    framing: str  # "race", "cooperation" or "none"
+    confidence: float  # 1.0 for a reviewed label
+    reviewed: bool
+    speaker: str | None
+
+
+@dataclass(frozen=True)
+class ClassifierReport:
+    """Leave-one-document-out precision and recall of the classifier at the confidence it uses."""
+
+    confidence: float
+    precision: dict[str, float | None]
+    recall: dict[str, float]
+    sentences: int
     documents: int
 
 
@@ -74,23 +96,23 @@ def cue_features(texts: list[str]) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
-class StanceClassifier:
+class FramingClassifier:
     """Logistic regression over framing-cue counts; trained in milliseconds at build time."""
 
     def __init__(self, regularisation: float = 0.1):
         self.regularisation = regularisation
         self._model = None
 
-    def fit(self, texts: list[str], stances: list[str]) -> StanceClassifier:
+    def fit(self, texts: list[str], framings: list[str]) -> FramingClassifier:
         from sklearn.linear_model import LogisticRegression
 
         self._model = LogisticRegression(
             C=self.regularisation, class_weight="balanced", max_iter=2000
-        ).fit(cue_features(texts), stances)
+        ).fit(cue_features(texts), framings)
         return self
 
     def predict(self, texts: list[str]) -> list[tuple[str, float]]:
-        """(stance, probability) for each text."""
+        """(framing, probability) for each text."""
         if self._model is None:
             raise RuntimeError("fit the classifier first")
         if not texts:
@@ -100,72 +122,87 @@ class StanceClassifier:
         return [(classes[int(row.argmax())], float(row.max())) for row in probabilities]
 
 
-def load_labels(path: Path) -> list[LabelledPassage]:
+def load_labels(path: Path) -> list[ClaimLabel]:
     """The reviewed labels; a malformed line is reported with its number."""
     labels = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as error:
-        raise ParleyError(f"Cannot read stance labels {path}: {error.strerror}.") from None
+        raise ParleyError(f"Cannot read claim labels {path}: {error.strerror}.") from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
-            label = LabelledPassage(raw["passage_id"], raw["doc_id"], raw["stance"], raw["text"])
+            label = ClaimLabel(raw["key"], raw["doc_id"], raw["framing"], raw.get("speaker"), raw["text"])
         except (ValueError, KeyError, TypeError) as error:
-            raise ParleyError(f"{path}, line {number}: not a stance label ({error}).") from None
-        if label.stance not in STANCES:
-            raise ParleyError(f"{path}, line {number}: stance must be one of {', '.join(STANCES)}.")
+            raise ParleyError(f"{path}, line {number}: not a claim label ({error}).") from None
+        if label.framing not in CLAIM_FRAMINGS:
+            raise ParleyError(f"{path}, line {number}: framing must be one of {', '.join(CLAIM_FRAMINGS)}.")
+        if label.key != claim_key(label.doc_id, label.text):
+            raise ParleyError(f"{path}, line {number}: key does not match doc_id and text.")
         labels.append(label)
     return labels
 
 
 def labels_fingerprint(path: Path | None) -> str:
-    """Changes whenever the labels or the method change, so stances are recomputed."""
-    digest = hashlib.sha256(f"stance-v{STANCE_VERSION}".encode())
+    """Changes whenever the labels or the method change, so framings are recomputed."""
+    digest = hashlib.sha256(f"stance-v{STANCE_VERSION}-{CLASSIFIER_CONFIDENCE}".encode())
     if path is not None and path.is_file():
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def assign_stances(passages: list[Passage], labels: list[LabelledPassage]) -> list[Passage]:
-    """Each passage with its stance: the reviewed label when its text is unchanged,
-    otherwise the classifier's prediction; ``neutral`` at confidence 0 without labels."""
-    by_text = {(label.doc_id, label.text): label.stance for label in labels}
-    unlabelled = [p for p in passages if (p.doc_id, p.text) not in by_text]
+def label_claims(sentences: list[tuple[str, str]], labels: list[ClaimLabel]) -> list[Claim]:
+    """The claim of each ``(doc_id, text)`` sentence: its reviewed label when its text is
+    unchanged, else the classifier's framing when confident enough, else none."""
+    reviewed = {label.key: label for label in labels}
+    unlabelled = [text for doc_id, text in sentences if claim_key(doc_id, text) not in reviewed]
     predictions: dict[str, tuple[str, float]] = {}
-    if unlabelled and len({label.stance for label in labels}) > 1:
-        classifier = StanceClassifier().fit([label.text for label in labels], [label.stance for label in labels])
-        predictions = dict(zip((p.passage_id for p in unlabelled), classifier.predict([p.text for p in unlabelled])))
-    result = []
-    for passage in passages:
-        stance = by_text.get((passage.doc_id, passage.text))
-        if stance is not None:
-            result.append(replace(passage, stance=stance, stance_confidence=1.0))
-        else:
-            predicted, confidence = predictions.get(passage.passage_id, ("neutral", 0.0))
-            result.append(replace(passage, stance=predicted, stance_confidence=round(confidence, 4)))
-    return result
+    if unlabelled and len({label.framing for label in labels}) > 1:
+        classifier = FramingClassifier().fit([label.text for label in labels], [label.framing for label in labels])
+        predictions = dict(zip(unlabelled, classifier.predict(unlabelled)))
+    claims = []
+    for doc_id, text in sentences:
+        label = reviewed.get(claim_key(doc_id, text))
+        if label is not None:
+            claims.append(Claim(label.framing, 1.0, True, label.speaker if label.framing != "none" else None))
+            continue
+        framing, confidence = predictions.get(text, ("none", 0.0))
+        if confidence < CLASSIFIER_CONFIDENCE:
+            framing = "none"
+        claims.append(Claim(framing, round(confidence, 4), False, None))
+    return claims
 
 
-def cross_validate(labels: list[LabelledPassage]) -> CrossValidation:
-    """Macro-F1 of the classifier with leave-one-document-out cross-validation: each
-    document is predicted by a classifier that never saw any of its passages."""
-    from sklearn.metrics import f1_score
+def passage_stance(claims: list[Claim]) -> tuple[Stance, float]:
+    """A passage frames what most of its framed claims frame; a tie goes to the more
+    confident side; no framed claim: ``neutral``."""
+    counts = Counter(c.framing for c in claims if c.framing != "none")
+    if not counts:
+        return "neutral", 1.0 if claims and all(c.reviewed for c in claims) else 0.0
+    weight = {f: (counts[f], sum(c.confidence for c in claims if c.framing == f)) for f in counts}
+    framing = max(weight, key=lambda f: weight[f])
+    confidence = min(c.confidence for c in claims if c.framing == framing)
+    return framing, round(confidence, 4)  # type: ignore[return-value]
 
+
+def cross_validate(labels: list[ClaimLabel], confidence: float = CLASSIFIER_CONFIDENCE) -> ClassifierReport:
+    """Precision and recall of each framing, leave-one-document-out: each document is
+    labelled by a classifier that never saw any of its sentences, at ``confidence``."""
     documents = sorted({label.doc_id for label in labels})
     truth, predicted = [], []
     for held_out in documents:
         train = [label for label in labels if label.doc_id != held_out]
         test = [label for label in labels if label.doc_id == held_out]
-        classifier = StanceClassifier().fit([label.text for label in train], [label.stance for label in train])
-        truth += [label.stance for label in test]
-        predicted += [stance for stance, _ in classifier.predict([label.text for label in test])]
-    per_class = f1_score(truth, predicted, labels=list(STANCES), average=None, zero_division=0)
-    return CrossValidation(
-        macro_f1=round(float(np.mean(per_class)), 4),
-        per_class_f1={s: round(float(f), 4) for s, f in zip(STANCES, per_class)},
-        passages=len(labels),
-        documents=len(documents),
-    )
+        classifier = FramingClassifier().fit([label.text for label in train], [label.framing for label in train])
+        truth += [label.framing for label in test]
+        predicted += [f if p >= confidence else "none" for f, p in classifier.predict([label.text for label in test])]
+    precision, recall = {}, {}
+    for framing in FRAMINGS:
+        said = [t for t, p in zip(truth, predicted) if p == framing]
+        precision[framing] = round(sum(t == framing for t in said) / len(said), 4) if said else None
+        actual = sum(t == framing for t in truth)
+        hit = sum(t == framing and p == framing for t, p in zip(truth, predicted))
+        recall[framing] = round(hit / actual, 4) if actual else 0.0
+    return ClassifierReport(confidence, precision, recall, len(labels), len(documents))

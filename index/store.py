@@ -10,6 +10,8 @@
                       offsets) and a unit vector, for cutting quotes down to what answers
     bm25/             BM25 over the same passages, in the same order (lexical.py)
     query-encoder.onnx, query-tokenizer.json   the model, exported for questions
+    common-words.txt  everyday English words (wordfreq), so that a question's rare word
+                      the corpus never uses can be told from slang or a plain word
 
 FAISS and bm25s are imported only when vectors are read or written, so reading a manifest
 (``parley index status``) stays fast.
@@ -47,6 +49,12 @@ PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
 SENTENCES = "sentences.npz"
 BM25_DIR = "bm25"
+COMMON_WORDS = "common-words.txt"
+# Words at least this frequent in English (Zipf scale: 3.6 is about 4 per million words)
+# are everyday words; from UNCOMMON_ZIPF to there, a word may be a plain word or a famous
+# name ("musk", "tangled"); below, it is a name, a brand or jargon: a specific subject.
+COMMON_ZIPF = 3.6
+UNCOMMON_ZIPF = 3.0
 
 
 def write_index(
@@ -60,6 +68,7 @@ def write_index(
     model: ModelInfo,
     query_encoder: EncoderRecord,
     pipeline: dict[str, int | str],
+    common_words: dict[str, int] | None = None,
 ) -> Manifest:
     """Write a complete index into ``directory``, which holds only the exported query
     encoder so far, and fsync every file."""
@@ -75,6 +84,7 @@ def write_index(
     passage_vectors.save(directory / VECTORS)
     sentences.save(directory / SENTENCES)
     LexicalIndex.build(bm25_texts).save(directory / BM25_DIR)
+    _write_text(directory / COMMON_WORDS, "".join(f"{w} {band}\n" for w, band in sorted((common_words or {}).items())))
 
     files = {
         path.relative_to(directory).as_posix(): path.stat().st_size
@@ -103,7 +113,7 @@ class LoadedIndex:
 
     def __init__(self, directory: Path, manifest: Manifest, documents: dict[str, IndexedDocument],
                  passages: list[Passage], vectors: PassageVectors, lexical: LexicalIndex,
-                 sentences: SentenceTable):
+                 sentences: SentenceTable, common_words: dict[str, int] | None = None):
         self.directory = directory
         self.manifest = manifest
         self.documents = documents
@@ -111,6 +121,8 @@ class LoadedIndex:
         self.vectors = vectors
         self.lexical = lexical
         self.sentences = sentences
+        # word -> 2 (everyday English) or 1 (uncommon: a plain word or a famous name)
+        self.common_words = common_words or {}
 
     def check_model(self, model: ModelInfo) -> None:
         """Refuse to compare vectors from different models."""
@@ -138,6 +150,7 @@ def load_index(directory: Path) -> LoadedIndex:
             passages = [Passage(**json.loads(line)) for line in handle]
         vectors = PassageVectors.load(directory / VECTORS)
         lexical = LexicalIndex.load(directory / BM25_DIR, len(passages))
+        common_words = _read_common_words(directory / COMMON_WORDS)
         sentences = SentenceTable.load(directory / SENTENCES)
     except Exception as error:  # noqa: BLE001 — any failure here means a damaged index
         raise IndexUnreadableError(
@@ -154,7 +167,7 @@ def load_index(directory: Path) -> LoadedIndex:
         raise IndexUnreadableError(
             f"The index at {directory} is inconsistent: {'; '.join(problems)}. {REBUILD_HINT}"
         )
-    return LoadedIndex(directory, manifest, documents, passages, vectors, lexical, sentences)
+    return LoadedIndex(directory, manifest, documents, passages, vectors, lexical, sentences, common_words)
 
 
 def fsync_tree(directory: Path) -> None:
@@ -184,3 +197,25 @@ def _write_text(path: Path, text: str) -> None:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def common_english_words() -> dict[str, int]:
+    """English words with their band (2: everyday, 1: uncommon), from wordfreq, which
+    only the build imports."""
+    from wordfreq import top_n_list, zipf_frequency
+
+    bands = {}
+    for word in top_n_list("en", 100_000):
+        if word.isalpha():
+            zipf = zipf_frequency(word, "en")
+            if zipf >= UNCOMMON_ZIPF:
+                bands[word] = 2 if zipf >= COMMON_ZIPF else 1
+    return bands
+
+
+def _read_common_words(path: Path) -> dict[str, int]:
+    bands = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, _, band = line.partition(" ")
+        bands[word] = int(band or 2)
+    return bands

@@ -21,7 +21,7 @@ from parley.index.build import BuildReport, build_index  # noqa: E402
 from parley.index.embed import Embedder, packaged_model_path  # noqa: E402
 from parley.index.served import ServedIndex  # noqa: E402
 from parley.index.versions import IndexLocation  # noqa: E402
-from tests.helpers import CORPUS_DIR, STANCE_LABELS  # noqa: E402
+from tests.helpers import CLAIM_LABELS, CORPUS_DIR  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +49,7 @@ def embedder() -> Embedder:
 def built_index(tmp_path_factory, embedder) -> tuple[Path, BuildReport]:
     """The project's corpus, built once; copy it before changing anything."""
     root = tmp_path_factory.mktemp("index")
-    report = build_index(CORPUS_DIR, IndexLocation(root), embedder, stance_labels=STANCE_LABELS)
+    report = build_index(CORPUS_DIR, IndexLocation(root), embedder, claim_labels=CLAIM_LABELS)
     return root, report
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CORPUS_DIR = PROJECT_DIR / "corpus"
-STANCE_LABELS = CORPUS_DIR / "stance-labels.jsonl"
+CLAIM_LABELS = CORPUS_DIR / "claim-labels.jsonl"
 EVAL_DIR = PROJECT_DIR / "tests" / "eval"
 PARLEY = Path(sys.executable).with_name("parley")
 

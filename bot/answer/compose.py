@@ -1,23 +1,51 @@
-"""Compose an answer from search hits, extractively: every word shown is the corpus's own.
+"""Compose an answer from a retrieval, extractively: every word shown is the corpus's own.
 
-1. Gate: when the passages are semantically far from the question and no passage holds
-   its distinctive words either, the corpus does not cover it; say so and cite nothing.
-2. Keep the relevant passages and group them by framing (race, cooperation, neutral).
-3. From each cited passage quote only the sentences that answer (1-3 consecutive ones),
-   by their document offsets, so ``document.text[start:end] == quote`` always holds.
-4. Show the framings side by side, strongest first, with a one-line tally; when only one
-   framing is present, say so plainly.
+1. Gate: a question whose specific subjects (names, acronyms, figures) no document
+   mentions, or that is far from every passage, is not covered: say so, cite nothing.
+2. Kind: a *factual* question leads with the quotes that state the fact; a *contested*
+   one (an opinion, a should, a this-or-that on the framings) shows the framings.
+3. Framings: each framing's claims were searched across the whole corpus
+   (``Retrieval.claims``); a framing section shows its claims that address the question,
+   strongest first, at most two, no two making the same point. A contested question says
+   a framing is absent only when no claim of it in the whole corpus addresses the point.
+4. Quotes are cut from the document by offsets and split where cleaning joined blocks,
+   so every part is an exact slice; each keeps its speaker when the text names one.
+5. The tally counts what is shown, and how many more passages hold each framing here.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from parley.bot.answer.quotes import quote_span
-from parley.bot.answer.types import Answer, Citation, Perspective
-from parley.index.chunk import FRAMINGS
+from parley.bot.answer.quotes import claim_span, quote_parts, quote_span
+from parley.bot.answer.types import FRAMING_SECTIONS, Answer, AnswerKind, Citation, Perspective, QuotePart
 from parley.index.corpus import IndexedDocument
-from parley.index.search import Hit, Retrieval
+from parley.index.search import ClaimHit, Hit, Retrieval, SentenceMatch
+
+# Opinion and this-or-that questions about the framings: people asking what to think, not
+# what happened. A yes/no question about the race or cooperation counts too.
+_OPINION = re.compile(
+    r"\b(should|shouldn't|ought|smart|wise|fair|naive|good idea|bad idea|good sign|worth|really|actually|"
+    r"agree|disagree|right to|is (?:he|she|that|it|this) right|wrong|cope|hype|overblown|hot take|better off|"
+    r"would it|does it matter|matter much|gotta|have to|need to|must we|point of|threat or|or not|"
+    r"or (?:just|is it)|vs\.?|versus|do you think|makes? sense|good|bad|dumb)\b|, right\b",
+    re.IGNORECASE)
+_FRAMING_TOPIC = re.compile(
+    r"\b(race|racing|arms race|win|winning|won|beat|lose|losing|ahead|behind|cooperat\w*|collaborat\w*|"
+    r"work(?:ing)? (?:with|together)|team(?:ing)? up|compet\w*|rival\w*|adversar\w*|enemy|enemies|ally|"
+    r"threat|trust|deal|treaty|talks?|engage\w*|slow(?:ing)? down|controls?|zero-sum|coexist\w*)\b",
+    re.IGNORECASE)
+_YES_NO = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|will|would|has|have|isn't|aren't|doesn't|"
+                     r"don't|won't|if)\b", re.IGNORECASE)
+_FACT_WORD = re.compile(r"^\W*(who|when|where|which|how (?:much|many|long|big|old)|what (?:year|date|is the name|"
+                        r"was the name|nickname|term)|name)\b", re.IGNORECASE)
+# A question after an amount or a date is answered only by a sentence that holds one.
+_ASKS_QUANTITY = re.compile(r"\b(how (?:much|many)|what (?:percent|percentage|share|date|year)|exact (?:date|"
+                            r"number|figure|amount)|how big|cost|price|budget|bill number|%)", re.IGNORECASE)
+_QUANTITY = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
+                       r"billion|trillion|dozen|half|January|February|March|April|May|June|July|August|"
+                       r"September|October|November|December)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -25,87 +53,120 @@ class AnswerSettings:
     # Passages considered for an answer (the search's top results, diversified).
     candidates: int = 16
     # Refuse when best-sentence cosine + best-passage cosine over the candidates is below
-    # this: calibrated on off-topic versus factual questions (README, "Answering").
+    # this: calibrated on answerable versus near-topic and off-topic questions (README).
     gate: float = 0.70
     # ...unless one passage holds this share of the question's words, weighted by rarity:
     # names ("Who is Xue Lan?") carry little meaning for the embedding model.
-    lexical_gate: float = 0.80
-    # A candidate is relevant when its evidence (sentence + passage cosine) is at least
-    # this, and no more than ``relevance_margin`` below the best candidate's; the best
-    # candidate always is, once the gate is passed.
+    lexical_gate: float = 0.75
+    # A direct-answer quote comes from a passage whose evidence (sentence + passage
+    # cosine) is at least this and within ``relevance_margin`` of the best.
     relevance_floor: float = 0.80
     relevance_margin: float = 0.35
-    # The most relevant passages are cited whatever their framing...
-    top_passages: int = 3
-    # ...then each framing gets up to this many of its best passages, from candidates
-    # within this wider margin: a contested question's other side is often phrased
-    # further from the question than the side it leans to.
-    per_framing: int = 3
-    framing_margin: float = 0.5
-    max_citations: int = 8
+    # A claim addresses the question when its relevance (``ClaimHit.relevance``) is at
+    # least this; on a factual question, framings are added only from ``bearing_floor``.
+    framing_floor: float = 0.15
+    bearing_floor: float = 0.45
+    # "N more passages on this point" counts the passages whose claims reach this.
+    more_floor: float = 0.25
+    # "No claim frames this point as ..." only when no claim of it reaches this.
+    absent_floor: float = 0.0
+    # On a contested question, a direct quote is added when its sentence scores this.
+    context_floor: float = 0.6
+    # Default answers: this many direct quotes, this many per framing; ``complete``: more.
+    direct_quotes: int = 2
+    per_framing: int = 2
+    complete_direct_quotes: int = 5
+    complete_per_framing: int = 8
     max_quote_words: int = 70
     # Sentences within this of the best sentence of a passage make it into the quote.
     quote_margin: float = 0.15
 
 
-def compose(retrieval: Retrieval, settings: AnswerSettings) -> Answer:
-    """The answer to the retrieval's question from its hits (best first): pure, no I/O."""
-    question, hits, lexical_best = retrieval.question, list(retrieval.hits), retrieval.lexical_best
-    coverage = retrieval.coverage
+def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = False) -> Answer:
+    """The answer to the retrieval's question: pure, no I/O."""
+    question, hits = retrieval.question, list(retrieval.hits)
+    if retrieval.unknown_terms:
+        return not_covered(retrieval, missing=retrieval.unknown_terms)
     semantic = bool(hits) and evidence(hits) >= settings.gate
-    lexical = lexical_best is not None and coverage >= settings.lexical_gate
+    lexical = retrieval.lexical_best is not None and retrieval.coverage >= settings.lexical_gate
     if not (semantic or lexical):
-        return refusal(question, retrieval.documents.values())
-    if lexical and not semantic:
-        # Answer from the passage that names what was asked, and what is close to it.
-        hits = [lexical_best] + [h for h in hits if h.row != lexical_best.row]
-    best = max(_evidence(h) for h in hits)
+        return not_covered(retrieval)
+    kind = question_kind(question)
+    direct = _direct_hits(retrieval, settings, lexical_first=lexical and not semantic)
+    if _ASKS_QUANTITY.search(question) and kind == "factual" and not any(
+            _QUANTITY.search(_best_sentence_text(hit, retrieval)) for hit in direct[:3]):
+        return not_covered(retrieval)
 
-    def within(margin: float) -> list[Hit]:  # in fused-score order
-        floor = min(best, max(settings.relevance_floor, best - margin))
-        return [hit for hit in hits if _evidence(hit) >= floor]
+    limit_direct = settings.complete_direct_quotes if complete else settings.direct_quotes
+    limit_framing = settings.complete_per_framing if complete else settings.per_framing
+    floor = settings.framing_floor if kind == "contested" else settings.bearing_floor
+    chosen: list[_Quote] = []
+    if kind == "factual":
+        chosen += _pick_direct(direct, retrieval, settings, limit_direct, chosen)
+    framed: dict[str, list[_Quote]] = {}
+    more: dict[str, int] = {}
+    for framing in FRAMING_SECTIONS:
+        addressing = [c for c in retrieval.claims.get(framing, ()) if c.relevance >= floor]
+        picked = _pick_claims(addressing, retrieval, settings, limit_framing, chosen)
+        framed[framing] = picked
+        chosen += picked
+        shown = {q.passage_id for q in picked}
+        closer = {c.passage.passage_id for c in addressing if c.relevance >= max(floor, settings.more_floor)}
+        more[framing] = len(closer - shown)
+    if kind == "contested":
+        # One quote that speaks to the question directly, when one does, after the framings.
+        strong = [h for h in direct if max((_score(s) for s in h.sentences), default=0) >= settings.context_floor]
+        chosen += _pick_direct(strong or (direct if not any(framed.values()) else []), retrieval, settings, 1,
+                               chosen)
+    # Said only when no claim of that framing anywhere in the corpus is even loosely
+    # related to the question: a claim below the framing floor is not shown, but its
+    # existence forbids saying there is none.
+    absent = tuple(f for f in FRAMING_SECTIONS if kind == "contested" and not framed[f]
+                   and not any(c.relevance >= settings.absent_floor for c in retrieval.claims.get(f, ())))
 
-    relevant = within(settings.relevance_margin)
-    framing_pool = within(settings.framing_margin)
-    if lexical and not semantic:
-        relevant = [lexical_best] + [h for h in relevant if h.row != lexical_best.row]
-    chosen = relevant[: settings.top_passages]
-    for stance in FRAMINGS:
-        of_stance = [h for h in framing_pool if h.passage.stance == stance]
-        have = sum(1 for h in chosen if h.passage.stance == stance)
-        for hit in of_stance:
-            if have >= settings.per_framing or len(chosen) >= settings.max_citations:
-                break
-            if hit not in chosen:
-                chosen.append(hit)
-                have += 1
-
-    groups: dict[str, list[Hit]] = {}
-    for hit in sorted(chosen, key=lambda h: -h.score):
-        groups.setdefault(hit.passage.stance, []).append(hit)
-    # Strongest first: the group whose best passage scores highest leads.
-    order = sorted(groups, key=lambda stance: -groups[stance][0].score)
-
+    sections: list[tuple[str, list[_Quote]]] = []
+    answer_quotes = [q for q in chosen if q.section == "answer"]
+    framing_order = sorted((f for f in FRAMING_SECTIONS if framed[f]), key=lambda f: -framed[f][0].score)
+    if answer_quotes and kind == "factual":
+        sections.append(("answer", answer_quotes))
+    sections += [(f, framed[f]) for f in framing_order]
+    if answer_quotes and kind == "contested":
+        sections.append(("answer", answer_quotes))
     citations: list[Citation] = []
     perspectives: list[Perspective] = []
-    for stance in order:
+    for section, quotes in sections:
         numbers = []
-        for hit in groups[stance]:
-            citations.append(_cite(len(citations) + 1, hit, retrieval.documents[hit.passage.doc_id], settings))
+        for quote in quotes:
+            citations.append(quote.cite(len(citations) + 1, retrieval.documents[quote.doc_id]))
             numbers.append(len(citations))
-        perspectives.append(Perspective(stance=stance, citations=numbers))
-
-    # Count every relevant passage, the cited ones included (the lexical path can cite a
-    # passage outside the framing pool).
-    counted = {hit.row: hit for hit in framing_pool + chosen}.values()
-    summary = tally(sum(1 for h in counted if h.passage.stance == s) for s in FRAMINGS)
+        perspectives.append(Perspective(stance=section, citations=numbers))
+    shown = {f: len(framed[f]) for f in FRAMING_SECTIONS}
     return Answer(
         question=question,
         answered=True,
         perspectives=perspectives,
         citations=citations,
-        summary=summary,
+        summary=tally(shown),
+        kind=kind,
+        absent_framings=absent,
+        more={} if complete else {f: n for f, n in more.items() if n and shown[f]},
+        complete=complete,
     )
+
+
+def question_kind(question: str) -> AnswerKind:
+    """Contested when the question asks what to think about the framings; else factual."""
+    if _FACT_WORD.search(question) and not _OPINION.search(question):
+        return "factual"
+    if _OPINION.search(question) and _FRAMING_TOPIC.search(question):
+        return "contested"
+    if _YES_NO.search(question) and _FRAMING_TOPIC.search(question):
+        return "contested"
+    if " or " in f" {question.lower()} " and _FRAMING_TOPIC.search(question):
+        return "contested"
+    if _OPINION.search(question) and re.search(r"\b(should|agree|disagree|naive|fair|right\?)", question, re.I):
+        return "contested"
+    return "factual"
 
 
 def evidence(hits: list[Hit]) -> float:
@@ -115,53 +176,127 @@ def evidence(hits: list[Hit]) -> float:
     return max(h.sentence for h in hits) + max(h.dense for h in hits)
 
 
-def tally(counts) -> str:
-    """One line on the framings among the relevant passages."""
-    race, cooperation = counts
-    if race and cooperation:
-        return (
-            f"{_passages(race)} {'frames' if race == 1 else 'frame'} this as a race, "
-            f"{cooperation} as cooperation."
-        )
-    if race or cooperation:
-        present, absent = ("race", "cooperation") if race else ("cooperation", "race")
-        count = race or cooperation
-        framing = "as a race" if present == "race" else "as cooperation"
-        other = "as cooperation" if absent == "cooperation" else "as a race"
-        return (
-            f"Only one framing appears: {_passages(count)} {'frames' if count == 1 else 'frame'} "
-            f"this {framing}; none of the corpus passages found frames it {other}."
-        )
-    return "The passages found give context only: none frames this as a race or as cooperation."
+def tally(shown: dict[str, int]) -> str:
+    """What the framing sections show; no tally when no framing is shown. (Which framing
+    the corpus does not hold on this point is ``Answer.absent_framings``, and how many
+    more passages hold each is ``Answer.more``: the renderers say both.)"""
+    parts = []
+    for framing in FRAMING_SECTIONS:
+        if shown.get(framing):
+            count = shown[framing]
+            parts.append(f"{count} quote{'s' if count != 1 else ''} {_AS[framing]}")
+    if not parts:
+        return ""
+    return "Shown: " + "; ".join(parts) + "."
 
 
-def refusal(question: str, documents) -> Answer:
+def not_covered(retrieval: Retrieval, *, missing: tuple[str, ...] = ()) -> Answer:
     """An honest 'not in the corpus', with what the corpus does cover; no citations."""
-    return Answer(question=question, answered=False, perspectives=[], citations=[],
-                  summary="Nothing in the corpus answers this.",
-                  corpus_titles=tuple(d.title for d in documents))
+    return Answer(question=retrieval.question, answered=False, perspectives=[], citations=[],
+                  summary="Nothing in the corpus answers this.", kind="not_covered", missing=missing,
+                  corpus_titles=tuple(d.title for d in retrieval.documents.values()))
+
+
+_AS = {"race": "as a race", "cooperation": "as cooperation"}
+
+
+@dataclass(frozen=True)
+class _Quote:
+    section: str
+    passage_id: str
+    doc_id: str
+    span: tuple[int, int]
+    sentence: SentenceMatch  # the sentence that answers (its claim, its speaker)
+    sentences: frozenset[int]  # every sentence index the quote covers
+    score: float
+
+    def cite(self, n: int, document: IndexedDocument) -> Citation:
+        parts = tuple(QuotePart(s, e, document.text[s:e]) for s, e in quote_parts(document.text, self.span))
+        stance = self.sentence.framing if self.sentence.framing != "none" else "neutral"
+        return Citation(
+            n=n, passage_id=self.passage_id, doc_id=document.doc_id, title=document.title,
+            publisher=document.publisher, url=document.url, quote=" … ".join(p.text for p in parts),
+            start=parts[0].start, end=parts[-1].end, stance=stance, score=round(self.score, 4), parts=parts,
+            speaker=self.sentence.speaker, reviewed=self.sentence.reviewed,
+        )
+
+
+def _score(sentence: SentenceMatch) -> float:
+    return sentence.cosine + 0.15 * sentence.overlap
 
 
 def _evidence(hit: Hit) -> float:
     return hit.sentence + hit.dense
 
 
-def _cite(n: int, hit: Hit, document: IndexedDocument, settings: AnswerSettings) -> Citation:
-    start, end = quote_span(hit, document.text, max_words=settings.max_quote_words, margin=settings.quote_margin)
-    return Citation(
-        n=n,
-        passage_id=hit.passage.passage_id,
-        doc_id=document.doc_id,
-        title=document.title,
-        publisher=document.publisher,
-        url=document.url,
-        quote=document.text[start:end],
-        start=start,
-        end=end,
-        stance=hit.passage.stance,
-        score=round(hit.score, 4),
-    )
+def _direct_hits(retrieval: Retrieval, settings: AnswerSettings, *, lexical_first: bool) -> list[Hit]:
+    """The passages that answer, best first: within the relevance margin of the best."""
+    hits = list(retrieval.hits)
+    if lexical_first and retrieval.lexical_best is not None:
+        hits = [retrieval.lexical_best] + [h for h in hits if h.row != retrieval.lexical_best.row]
+    best = max(_evidence(h) for h in hits)
+    floor = min(best, max(settings.relevance_floor, best - settings.relevance_margin))
+    relevant = [h for h in hits if _evidence(h) >= floor]  # in fused-score order
+    if lexical_first:  # the passage that names what was asked leads, however it scores
+        relevant = [hits[0]] + [h for h in relevant if h.row != hits[0].row]
+    return relevant
 
 
-def _passages(count: int) -> str:
-    return f"{count} passage{'s' if count != 1 else ''}"
+def _best_sentence_text(hit: Hit, retrieval: Retrieval) -> str:
+    if not hit.sentences:
+        return hit.passage.text
+    best = max(hit.sentences, key=_score)
+    return retrieval.documents[hit.passage.doc_id].text[best.start:best.end]
+
+
+def _overlaps(sentences: frozenset[int], chosen: list[_Quote], retrieval: Retrieval) -> bool:
+    """Whether a quote of ``sentences`` repeats a chosen one: a shared sentence, or two
+    sentences that make the same point."""
+    for quote in chosen:
+        if sentences & quote.sentences:
+            return True
+        if any((min(a, b), max(a, b)) in retrieval.same_point for a in sentences for b in quote.sentences):
+            return True
+    return False
+
+
+def _pick_direct(hits: list[Hit], retrieval: Retrieval, settings: AnswerSettings, limit: int,
+                 chosen: list[_Quote]) -> list[_Quote]:
+    picked: list[_Quote] = []
+    for hit in hits:
+        if len(picked) >= limit:
+            break
+        text = retrieval.documents[hit.passage.doc_id].text
+        start, end = quote_span(hit, text, max_words=settings.max_quote_words, margin=settings.quote_margin)
+        covered = frozenset(s.sentence for s in hit.sentences if s.start < end and s.end > start)
+        if _overlaps(covered, chosen + picked, retrieval):
+            continue
+        best = max((s for s in hit.sentences if s.start < end and s.end > start), key=_score,
+                   default=SentenceMatch(start, end, hit.sentence, 0.0))
+        picked.append(_Quote("answer", hit.passage.passage_id, hit.passage.doc_id, (start, end), best, covered,
+                             _score(best)))
+    return picked
+
+
+def _pick_claims(claims: list[ClaimHit], retrieval: Retrieval, settings: AnswerSettings, limit: int,
+                 chosen: list[_Quote]) -> list[_Quote]:
+    """The strongest claims, one per passage, preferring documents not yet quoted for
+    this framing, none repeating a point already made."""
+    picked: list[_Quote] = []
+    for prefer_new_document in (True, False):
+        for claim in claims:
+            if len(picked) >= limit:
+                return picked
+            documents = {q.doc_id for q in picked}
+            if prefer_new_document and claim.passage.doc_id in documents:
+                continue
+            if any(q.passage_id == claim.passage.passage_id for q in picked):
+                continue
+            sentence = claim.sentence
+            if _overlaps(frozenset({sentence.sentence}), chosen + picked, retrieval):
+                continue
+            text = retrieval.documents[claim.passage.doc_id].text
+            picked.append(_Quote(sentence.framing, claim.passage.passage_id, claim.passage.doc_id,
+                                 claim_span(sentence, text), sentence, frozenset({sentence.sentence}),
+                                 claim.relevance))
+    return picked

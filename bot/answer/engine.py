@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from parley.bot.answer.compose import AnswerSettings, compose
-from parley.bot.answer.question import clean_question
+from parley.bot.answer.question import clean_question, is_english
 from parley.bot.answer.types import Answer, SourceSummary
 from parley.index.search import Hit, Mode
 from parley.index.served import ServedIndex
@@ -22,10 +22,15 @@ class AnswerEngine:
     def search(self, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:
         return self.served.retriever().search(clean_question(question)[0], k, mode=mode)
 
-    def ask(self, question: str, *, mode: Mode = "hybrid") -> Answer:
+    def ask(self, question: str, *, mode: Mode = "hybrid", complete: bool = False) -> Answer:
+        """The answer to ``question``; ``complete``: every relevant quote, not the short default."""
         question, note = clean_question(question)
+        if not is_english(question):
+            # The corpus is English: searching it with another language finds only noise.
+            return Answer(question=question, answered=False, perspectives=[], citations=[], summary="",
+                          note=note, kind="not_english")
         retrieval = self.served.retriever().retrieve(question, self.settings.candidates, mode=mode)
-        answer = compose(retrieval, self.settings)
+        answer = compose(retrieval, self.settings, complete=complete)
         return replace(answer, note=note) if note else answer
 
     def sources(self) -> list[SourceSummary]:

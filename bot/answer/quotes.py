@@ -1,11 +1,12 @@
 """The part of a cited passage that answers: 1-3 consecutive sentences, cut from the
-document by offsets, so ``document.text[start:end]`` is the quote, always."""
+document by offsets, so ``document.text[start:end]`` is the quote, always; and split into
+parts where cleaning joined separate blocks, so no quote reads two paragraphs as one."""
 
 from __future__ import annotations
 
 import re
 
-from parley.index.search import Hit
+from parley.index.search import Hit, SentenceMatch
 
 _LIST_MARKER = re.compile(r"(?:[-•*]|\d+[.)])\s+")
 # A sentence's score is its cosine with the question plus this much of its term overlap:
@@ -47,3 +48,32 @@ def quote_span(hit: Hit, text: str, *, max_words: int, margin: float) -> tuple[i
 
 def _words(text: str, span: tuple[int, int]) -> int:
     return len(text[span[0] : span[1]].split())
+
+
+def claim_span(sentence: SentenceMatch, text: str) -> tuple[int, int]:
+    """Document offsets of a claim's quote: its sentence, without a list marker."""
+    start = sentence.start
+    marker = _LIST_MARKER.match(text, start)
+    if marker and marker.end() < sentence.end:
+        start = marker.end()
+    return start, sentence.end
+
+
+def quote_parts(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """``span`` split at every line break of the cleaned text: a line break is where the
+    capture had separate blocks, or where cleaning removed something (a heading, a
+    metadata box) between them. Each part is an exact slice with no edge whitespace."""
+    parts = []
+    start = span[0]
+    while start < span[1]:
+        newline = text.find("\n", start, span[1])
+        end = span[1] if newline < 0 else newline
+        a, b = start, end
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            parts.append((a, b))
+        start = end + 1
+    return parts or [span]

@@ -1,15 +1,34 @@
-"""What the answer core returns: plain data that every adapter renders its own way."""
+"""What the answer core returns: plain data that every surface renders its own way."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from parley.index.chunk import Stance
+
+# What kind of reply an answer is: it states a fact, it shows the framings of a contested
+# point, the corpus does not cover the question, or the question is not in English.
+AnswerKind = Literal["factual", "contested", "not_covered", "not_english"]
+# A section of an answer: the quotes that answer directly, then each framing's.
+Section = Literal["answer", "race", "cooperation"]
+FRAMING_SECTIONS: tuple[Section, ...] = ("race", "cooperation")
+
+
+@dataclass(frozen=True)
+class QuotePart:
+    """One verbatim slice: ``text == document.text[start:end]``, never across a place where
+    cleaning removed text or joined separate blocks."""
+
+    start: int
+    end: int
+    text: str
 
 
 @dataclass(frozen=True)
 class Citation:
-    """A verbatim quote: ``quote == document.text[start:end]`` of document ``doc_id``."""
+    """A verbatim quote of document ``doc_id``: every part is an exact slice of its cleaned
+    text; ``quote`` shows the parts joined with " … " (one part: the slice itself)."""
 
     n: int
     passage_id: str
@@ -18,15 +37,18 @@ class Citation:
     publisher: str
     url: str | None
     quote: str
-    start: int
-    end: int
-    stance: Stance
-    score: float
+    start: int  # of the first part
+    end: int  # of the last part
+    stance: Stance  # the framing of the quoted claim ("neutral": it frames neither)
+    score: float  # how closely it answers the question
+    parts: tuple[QuotePart, ...] = ()
+    speaker: str | None = None  # who makes the claim, when the text says so
+    reviewed: bool = True  # False: the framing comes from the classifier, not a reviewed label
 
 
 @dataclass(frozen=True)
 class Perspective:
-    stance: Stance
+    stance: Section
     citations: list[int]  # citation numbers, strongest first
 
 
@@ -38,12 +60,23 @@ class Answer:
     answered: bool
     perspectives: list[Perspective]
     citations: list[Citation]
-    # One line such as "2 passages frame this as a race, 3 as cooperation."; or why not.
+    # The tally of the framings shown, true of the corpus ("" when no framing is shown).
     summary: str
     # Said before the answer when the question had to be changed (e.g. shortened).
     note: str | None = None
     # On a refusal, the titles of the documents the corpus does hold, to say what it covers.
     corpus_titles: tuple[str, ...] = ()
+    kind: AnswerKind = "factual"
+    # On a refusal: the question's specific subjects (names, events, places) that no
+    # document mentions.
+    missing: tuple[str, ...] = ()
+    # Framings the answer says the corpus does not hold on this point: said only when a
+    # search of every claim of that framing in the whole corpus found none that addresses it.
+    absent_framings: tuple[Section, ...] = ()
+    # Passages holding each framing on this point beyond those shown (``parley ask --all``).
+    more: dict[str, int] = field(default_factory=dict)
+    # True when every relevant quote is shown (``--all``), not the short default.
+    complete: bool = False
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ def warm_latency(engine, naive_encoder, questions: list[str], passes: int) -> li
     ]
 
 
-def reindex(corpus_dir: Path, stance_labels: Path | None, embedder, repeats: int) -> list[Figure]:
+def reindex(corpus_dir: Path, claim_labels: Path | None, embedder, repeats: int) -> list[Figure]:
     """Full build, one edited document, and nothing changed, on a copy of the corpus."""
     from parley.index.build import build_index, dense_input
     from parley.index.versions import IndexLocation
@@ -166,21 +166,21 @@ def reindex(corpus_dir: Path, stance_labels: Path | None, embedder, repeats: int
         shutil.copytree(corpus_dir, corpus)
         location = IndexLocation(root / "index")
         for attempt in range(repeats):
-            report = build_index(corpus, location, embedder, full=True, stance_labels=stance_labels)
+            report = build_index(corpus, location, embedder, full=True, claim_labels=claim_labels)
             full.append(report.seconds)
             passages = report.passages
             documents = sorted(corpus.glob("*.txt"))
             edited = documents[attempt % len(documents)]
             edited.write_text(edited.read_text(encoding="utf-8") + f"\nA closing line, edit {attempt}.\n",
                               encoding="utf-8")
-            edit.append(build_index(corpus, location, embedder, stance_labels=stance_labels).seconds)
+            edit.append(build_index(corpus, location, embedder, claim_labels=claim_labels).seconds)
             # The naive re-index: embed every passage again and write a flat index.
             index = location.open()
             texts = [dense_input(index.documents[p.doc_id], p.text) for p in index.passages]
             started = time.perf_counter()
             naive.write_flat_index(embedder.encode(texts, batch_size=32), root / "naive.faiss")  # the library's default
             naive_full.append(time.perf_counter() - started)
-        env = {"PARLEY_STANCE_LABELS": str(stance_labels or "")}
+        env = {"PARLEY_CLAIM_LABELS": str(claim_labels or "")}
         unchanged = timed_process([parley, "index", "build", "--json", "--corpus", str(corpus),
                                    "--index", str(location.root)], repeats, env)
     naive_process = statistics.median(naive_full) + _naive_import_seconds()

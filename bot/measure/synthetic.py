@@ -114,10 +114,17 @@ def synthesize(source: LoadedIndex, size: int, *, seed: int = 0, noise: float = 
         documents.append(document)
         passages.extend(group_passages)
         bm25_texts.extend(bm25_input(document, p.text) for p in group_passages)
+    taken = np.asarray(sentence_ids, dtype=np.int64)
+    # Each synthetic sentence keeps the claim of the real sentence it copies.
     sentences = SentenceTable(
         rows=np.asarray(sentence_rows, dtype=np.int32),
         spans=np.asarray(sentence_spans, dtype=np.int32).reshape(-1, 2),
-        vectors=table.vectors[np.asarray(sentence_ids, dtype=np.int64)],
+        vectors=table.vectors[taken],
+        framing=table.framing[taken],
+        confidence=table.confidence[taken],
+        reviewed=table.reviewed[taken],
+        speaker_ids=table.speaker_ids[taken],
+        speakers=table.speakers,
     )
     return SyntheticCorpus(documents, passages, vectors, bm25_texts, sentences)
 

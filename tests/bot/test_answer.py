@@ -1,13 +1,15 @@
-"""Answers: grounded, balanced where the corpus is, honest where it is silent."""
+"""Answers on the real corpus: grounded to the letter, short, attributed, framed by claims,
+true about the corpus, honest where it is silent."""
 
 import re
+import unicodedata
 
 import pytest
 
 from parley.bot.answer import EmptyQuestionError
 from parley.bot.answer.compose import tally
 from parley.bot.measure.evaluate import evaluate, load_questions
-from parley.bot.render.text import render_plain
+from parley.index.stance import CLAIM_FRAMINGS
 from tests.helpers import EVAL_DIR
 
 EXTRA_QUESTIONS = [
@@ -19,126 +21,177 @@ EXTRA_QUESTIONS = [
     "How much did the US invest privately in AI in 2025?",
     "What is the Frontier Model Forum doing?",
     "Is the CCP preparing to stop a rogue AI?",
-    "What is AI 2027?",
-    "Why are chips so central to the rivalry?",
+    "Should the US cooperate with China on AI safety, or race to beat it?",
+    "isn't it obvious we have to beat china at ai?",
 ]
 
 
 @pytest.fixture(scope="module")
-def all_questions():
-    return load_questions(EVAL_DIR / "dev.jsonl") + load_questions(EVAL_DIR / "calibration.jsonl")
+def answers(engine):
+    questions = load_questions(EVAL_DIR / "dev.jsonl") + load_questions(EVAL_DIR / "calibration.jsonl")
+    texts = [q.q for q in questions] + EXTRA_QUESTIONS
+    return [engine.ask(text) for text in texts] + [engine.ask(text, complete=True) for text in EXTRA_QUESTIONS]
 
 
-@pytest.fixture(scope="module")
-def answers(engine, all_questions):
-    texts = [q.q for q in all_questions] + EXTRA_QUESTIONS
-    return [engine.ask(text) for text in texts]
-
-
-def test_every_quote_is_the_document_text_at_its_offsets(engine, answers):
+def test_every_quote_part_is_the_document_text_at_its_offsets(engine, answers):
     index = engine.served.retriever().index
     passages = {p.passage_id: p for p in index.passages}
-    quotes = 0
+    parts = 0
     for answer in answers:
         for citation in answer.citations:
-            quotes += 1
-            assert index.documents[citation.doc_id].text[citation.start : citation.end] == citation.quote
+            text = index.documents[citation.doc_id].text
+            for part in citation.parts:
+                parts += 1
+                assert text[part.start : part.end] == part.text
+                assert "\n" not in part.text  # never across a block boundary
+            assert citation.quote == " … ".join(p.text for p in citation.parts)
             passage = passages[citation.passage_id]
             assert passage.start <= citation.start < citation.end <= passage.end
-    assert quotes > 200
+    assert parts > 200
 
 
-def test_citations_are_numbered_and_every_perspective_points_at_them(answers):
+def test_a_quote_across_separate_blocks_is_split_into_parts(engine):
+    answer = engine.ask("What frame is Sanders rejecting, according to the bottom line of the Axios piece?")
+    split = [c for c in answer.citations if len(c.parts) > 1]
+    for citation in split:
+        text = engine.served.retriever().index.documents[citation.doc_id].text
+        assert "\n" in text[citation.start : citation.end]
+
+
+def test_default_answers_are_short_and_complete_ones_show_more(answers):
+    for answer in answers:
+        sections = {p.stance: len(p.citations) for p in answer.perspectives}
+        if not answer.complete:
+            assert len(answer.citations) <= 6
+            assert sections.get("answer", 0) <= 2
+            assert all(sections.get(f, 0) <= 2 for f in ("race", "cooperation"))
+    defaults, complete = answers[-2 * len(EXTRA_QUESTIONS) : -len(EXTRA_QUESTIONS)], answers[-len(EXTRA_QUESTIONS) :]
+    assert any(len(c.citations) > len(d.citations) for d, c in zip(defaults, complete))
+
+
+def test_citations_are_numbered_and_framing_sections_hold_claims_of_that_framing(answers):
     for answer in answers:
         numbers = [c.n for c in answer.citations]
         assert numbers == list(range(1, len(numbers) + 1))
-        pointed = [n for p in answer.perspectives for n in p.citations]
-        assert sorted(pointed) == numbers
+        assert sorted(n for p in answer.perspectives for n in p.citations) == numbers
         for perspective in answer.perspectives:
-            stances = {answer.citations[n - 1].stance for n in perspective.citations}
-            assert stances == {perspective.stance}
+            if perspective.stance in ("race", "cooperation"):
+                assert {answer.citations[n - 1].stance for n in perspective.citations} == {perspective.stance}
 
 
-def test_plain_text_shows_every_quote_with_its_number_and_source(answers):
-    for answer in (a for a in answers if a.answered):
-        for citation in answer.citations:
-            assert f'"{citation.quote}" [{citation.n}]' in render_plain(answer)
-            assert f"[{citation.n}] {citation.title}" in render_plain(answer)
-        assert answer.summary in render_plain(answer)
-
-
-def test_the_tally_agrees_with_the_framings_shown(engine, answers):
-    for answer in [a for a in answers if a.answered] + [engine.ask("Who is Xue Lan?")]:
-        shown = {p.stance for p in answer.perspectives}
-        cited = {s: sum(1 for c in answer.citations if c.stance == s) for s in ("race", "cooperation")}
-        race = re.search(r"(\d+) passages? frames? this as a race", answer.summary)
-        cooperation = re.search(r"(\d+) (?:passages? frames? this )?as cooperation", answer.summary)
-        if "race" in shown:
-            assert race and int(race.group(1)) >= cited["race"], answer.summary
-        if "cooperation" in shown:
-            assert cooperation and int(cooperation.group(1)) >= cited["cooperation"], answer.summary
-        if not shown & {"race", "cooperation"}:
-            assert "context only" in answer.summary
-
-
-def test_quotes_are_trimmed_to_at_most_three_sentences(answers):
+def test_no_two_quotes_of_an_answer_repeat_a_sentence(answers):
     for answer in answers:
-        for citation in answer.citations:
-            assert len(re.findall(r"[.!?][\"')]*\s+[\"'(]?[A-Z]", citation.quote)) <= 2
+        spans = [(p.start, p.end, c.doc_id) for c in answer.citations for p in c.parts]
+        for i, (start, end, doc) in enumerate(spans):
+            assert not any(d == doc and s < end and start < e for s, e, d in spans[i + 1 :]), answer.question
+
+
+def test_the_tally_counts_the_quotes_shown(answers):
+    for answer in answers:
+        shown = {p.stance: len(p.citations) for p in answer.perspectives if p.stance in ("race", "cooperation")}
+        if not shown:
+            assert answer.summary == "" or not answer.answered
+            continue
+        for framing, count in shown.items():
+            words = "as a race" if framing == "race" else "as cooperation"
+            assert re.search(rf"\b{count} quotes? {words}\b", answer.summary), answer.summary
+
+
+def test_a_framing_is_said_absent_only_when_no_claim_of_it_relates(engine, answers):
+    retriever = engine.served.retriever()
+    for answer in (a for a in answers if a.absent_framings):
+        retrieval = retriever.retrieve(answer.question, 16)
+        for framing in answer.absent_framings:
+            assert all(c.relevance < engine.settings.absent_floor for c in retrieval.claims[framing])
+
+
+def test_the_headline_question_shows_both_framings_attributed(engine):
+    answer = engine.ask("Should the US cooperate with China on AI safety, or race to beat it?")
+    sections = [p.stance for p in answer.perspectives]
+    assert answer.kind == "contested" and "race" in sections and "cooperation" in sections
+    assert not answer.absent_framings
+    assert any(c.speaker for c in answer.citations if c.stance == "race")
+
+
+def test_a_factual_question_leads_with_the_fact(engine):
+    answer = engine.ask("Who said the US has to talk to China about AI from a position of strength?")
+    assert answer.kind == "factual" and answer.perspectives[0].stance == "answer"
+    first = answer.citations[0]
+    assert "position of strength" in first.quote and first.speaker == "Brendan Steinhauser"
+
+
+def test_framing_labels_come_from_the_reviewed_claims(engine, answers):
+    table = engine.served.retriever().index.sentences
+    spans = {(int(s), int(e)): CLAIM_FRAMINGS[int(f)] for (s, e), f in zip(table.spans, table.framing)}
+    for answer in answers:
+        for citation in (c for c in answer.citations if c.stance in ("race", "cooperation")):
+            assert citation.reviewed
+            assert any(framing == citation.stance for (s, e), framing in spans.items()
+                       if s <= citation.start < e or citation.start <= s < citation.end)
 
 
 def test_dev_set_answer_targets(engine):
     row = evaluate(engine, load_questions(EVAL_DIR / "dev.jsonl"))
-    assert row.citation_hit_rate >= 0.95
-    assert row.refusal_accuracy == 1.0
+    assert row.fact_in_first_3 >= 0.9  # measured 11/12: see README, Answers
+    assert row.answerable_refused == 0 and row.false_statements == 0
     assert row.faithfulness == 1.0
 
 
 @pytest.mark.parametrize(
-    "question",
+    ("question", "missing"),
     [
-        "How do I bake sourdough bread at home?",
-        "Who won the 2022 FIFA World Cup?",
-        "How do I reverse a linked list in Python?",
-        "Recommend a good sci-fi novel.",
+        ("How do I bake sourdough bread at home?", ()),
+        ("Who won the 2022 FIFA World Cup?", ("2022", "FIFA")),
+        ("How do I reverse a linked list in Python?", ("Python",)),
+        ("what did elon musk say about the ai race with china", ("elon", "musk")),
+        ("How big are the fines under the EU AI Act?", ("EU",)),
     ],
 )
-def test_off_topic_questions_are_refused_kindly_without_citations(engine, question):
+def test_what_the_corpus_does_not_cover_is_refused_naming_the_missing_subject(engine, question, missing):
     answer = engine.ask(question)
-    assert (answer.answered, answer.citations, answer.perspectives) == (False, [], [])
-    assert "couldn't find anything in the corpus" in render_plain(answer)
-    assert "/sources" in render_plain(answer)
-
-
-def test_a_contested_question_shows_both_framings_with_a_tally(engine):
-    answer = engine.ask("Is open-weight AI from China a threat or an opportunity?")
-    stances = [p.stance for p in answer.perspectives]
-    assert "race" in stances and "cooperation" in stances
-    assert re.search(r"\d+ passages? frames? this as a race, \d+ as cooperation\.", render_plain(answer))
-    assert "Race framing" in render_plain(answer) and "Cooperation framing" in render_plain(answer)
-
-
-def test_framings_are_shown_strongest_first(answers):
-    for answer in (a for a in answers if len(a.perspectives) > 1):
-        best = [max(answer.citations[n - 1].score for n in p.citations) for p in answer.perspectives]
-        assert best == sorted(best, reverse=True)
+    assert (answer.answered, answer.kind, answer.citations, answer.perspectives) == (False, "not_covered", [], [])
+    assert set(missing) <= set(answer.missing)
+    assert answer.corpus_titles
 
 
 @pytest.mark.parametrize(
-    ("counts", "expected"),
+    "question",
+    ["[Axios](https://www.axios.com/x) says Bernie wants to work with China on AI, <@U07XYZ99> is that naive?",
+     "<@123456789> who said talks must come from a `position of strength`?",
+     "<b>Why</b> did Raimondo call export controls a <i>fool's errand</i>?"],
+)
+def test_chat_markup_and_mentions_do_not_stop_an_answer(engine, question):
+    answer = engine.ask(question)
+    assert answer.answered and answer.citations
+    assert "<" not in answer.question and "](" not in answer.question and "`" not in answer.question
+
+
+@pytest.mark.parametrize("question", ["美国和中国在人工智能上是在竞赛，还是应该合作？",
+                                      "¿Qué dijo Gina Raimondo sobre los controles de exportación contra China?"])
+def test_a_question_in_another_language_gets_the_not_english_reply(engine, question):
+    answer = engine.ask(question)
+    assert (answer.answered, answer.kind, answer.citations) == (False, "not_english", [])
+    assert answer.question == unicodedata.normalize("NFKC", question)  # shown back as read
+
+
+def test_typos_and_slang_still_find_the_evidence(engine):
+    answer = engine.ask("wat did gina raimondo say abt export controls on chnia")
+    assert answer.answered and any("fool's errand" in c.quote for c in answer.citations[:3])
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected"),
     [
-        ((2, 3), "2 passages frame this as a race, 3 as cooperation."),
-        ((1, 1), "1 passage frames this as a race, 1 as cooperation."),
-        ((0, 2), "Only one framing appears: 2 passages frame this as cooperation; none of the corpus passages found frames it as a race."),
-        ((1, 0), "Only one framing appears: 1 passage frames this as a race; none of the corpus passages found frames it as cooperation."),
-        ((0, 0), "The passages found give context only: none frames this as a race or as cooperation."),
+        ({"race": 2, "cooperation": 1}, "Shown: 2 quotes as a race; 1 quote as cooperation."),
+        ({"cooperation": 2}, "Shown: 2 quotes as cooperation."),
+        ({}, ""),
     ],
 )
-def test_tally_says_plainly_which_framings_are_present(counts, expected):
-    assert tally(counts) == expected
+def test_the_tally_wording(shown, expected):
+    assert tally(shown) == expected
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "<@123456789>"])
 def test_empty_question_is_a_clear_error(engine, question):
     with pytest.raises(EmptyQuestionError, match="empty"):
         engine.ask(question)

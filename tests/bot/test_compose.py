@@ -7,7 +7,7 @@ from types import MappingProxyType
 from parley.bot.answer.compose import AnswerSettings, compose
 from parley.index.chunk import Passage
 from parley.index.corpus import IndexedDocument
-from parley.index.search import Hit, Retrieval, SentenceMatch
+from parley.index.search import ClaimHit, Hit, Retrieval, SentenceMatch
 
 RACE_TEXT = ("Chips are the front line. Washington must win the AI race before Beijing does. "
              "Export controls buy time.")
@@ -32,7 +32,7 @@ def sentences_of(text: str, cosines: list[float]) -> tuple[SentenceMatch, ...]:
         end = start + len(piece) + (0 if piece.endswith(".") else 1)
         spans.append((start, end))
         start = end + 1
-    return tuple(SentenceMatch(s, e, c, 0.0) for (s, e), c in zip(spans, cosines, strict=True))
+    return tuple(SentenceMatch(s, e, c, 0.0, sentence=i) for i, ((s, e), c) in enumerate(zip(spans, cosines, strict=True)))
 
 
 def hit(row: int, doc_id: str, stance: str, *, score: float, dense: float, cosines: list[float],
@@ -43,10 +43,20 @@ def hit(row: int, doc_id: str, stance: str, *, score: float, dense: float, cosin
                bm25_share=1.0, sentences=sentences_of(text, cosines))
 
 
-def retrieval(*hits: Hit, coverage: float = 0.0, lexical_best: Hit | None = None) -> Retrieval:
+def retrieval(*hits: Hit, coverage: float = 0.0, lexical_best: Hit | None = None, claims=None,
+              question: str = "Who wins the AI race?", unknown: tuple[str, ...] = (), same_point=frozenset()) -> Retrieval:
     best = lexical_best or max(hits, key=lambda h: h.bm25, default=None)
-    return Retrieval(question="Who wins the AI race?", hits=hits, lexical_best=best, coverage=coverage,
-                     documents=DOCUMENTS)
+    return Retrieval(question=question, hits=hits, lexical_best=best, coverage=coverage, documents=DOCUMENTS,
+                     claims=MappingProxyType(claims or {}), same_point=same_point, unknown_terms=unknown)
+
+
+def claim(row: int, doc_id: str, framing: str, sentence: int, relevance: float, speaker: str | None = None) -> ClaimHit:
+    text = DOCUMENTS[doc_id].text
+    passage = Passage(passage_id=f"p{row}", doc_id=doc_id, text=text, start=0, end=len(text), stance=framing)
+    found = sentences_of(text, [0.0, 0.0, 0.0])[sentence]
+    start, end = found.start, found.end
+    match = SentenceMatch(start, end, relevance, 0.0, sentence=10 * row + sentence, framing=framing, speaker=speaker)
+    return ClaimHit(row, passage, match, relevance)
 
 
 def test_far_from_everything_is_refused_with_what_the_corpus_covers_and_no_citation():
@@ -64,12 +74,50 @@ def test_a_question_whose_words_one_passage_holds_passes_the_lexical_gate():
     assert answer.answered and [c.passage_id for c in answer.citations] == ["p1"]
 
 
-def test_both_framings_are_shown_with_a_tally_of_what_is_cited():
+def test_a_contested_question_shows_each_framings_claims_with_speakers_and_a_true_tally():
     race = hit(0, "race-doc", "race", score=1.0, dense=0.6, cosines=[0.3, 0.7, 0.3])
-    cooperation = hit(1, "coop-doc", "cooperation", score=0.8, dense=0.5, cosines=[0.3, 0.6, 0.2])
-    answer = compose(retrieval(race, cooperation), AnswerSettings())
-    assert [p.stance for p in answer.perspectives] == ["race", "cooperation"]
-    assert answer.summary == "1 passage frames this as a race, 1 as cooperation."
+    claims = {"race": (claim(0, "race-doc", "race", 1, 0.5, "A Hawk"),),
+              "cooperation": (claim(1, "coop-doc", "cooperation", 1, 0.4), claim(2, "coop-doc", "cooperation", 0, 0.2))}
+    answer = compose(retrieval(race, claims=claims, question="Should the US race China or cooperate?"),
+                     AnswerSettings())
+    assert answer.kind == "contested"
+    assert [p.stance for p in answer.perspectives][:2] == ["race", "cooperation"]
+    race_quote = answer.citations[0]
+    assert race_quote.quote == "Washington must win the AI race before Beijing does." and race_quote.speaker == "A Hawk"
+    assert answer.summary == "Shown: 1 quote as a race; 2 quotes as cooperation."
+
+
+def test_a_framing_is_absent_only_when_no_claim_of_it_relates():
+    race = hit(0, "race-doc", "race", score=1.0, dense=0.6, cosines=[0.3, 0.7, 0.3])
+    question = "Should the US race China?"
+    weak = {"race": (claim(0, "race-doc", "race", 1, 0.5),),
+            "cooperation": (claim(1, "coop-doc", "cooperation", 1, 0.05),)}
+    answer = compose(retrieval(race, claims=weak, question=question), AnswerSettings())
+    assert answer.absent_framings == () and "cooperation" not in answer.summary
+    none = {"race": weak["race"], "cooperation": (claim(1, "coop-doc", "cooperation", 1, -0.2),)}
+    answer = compose(retrieval(race, claims=none, question=question), AnswerSettings())
+    assert answer.absent_framings == ("cooperation",)
+    assert answer.summary == "Shown: 1 quote as a race."
+
+
+def test_two_claims_making_the_same_point_are_quoted_once():
+    race = hit(0, "race-doc", "race", score=1.0, dense=0.6, cosines=[0.3, 0.7, 0.3])
+    first, twin = claim(1, "coop-doc", "cooperation", 1, 0.5), claim(2, "coop-doc", "cooperation", 0, 0.45)
+    same = frozenset({(min(11, 20), max(11, 20))})
+    answer = compose(retrieval(race, claims={"cooperation": (first, twin)}, question="Should we cooperate?",
+                               same_point=same), AnswerSettings())
+    assert [c.passage_id for c in answer.citations if c.stance == "cooperation"] == ["p1"]
+
+
+def test_an_unknown_subject_is_refused_by_name():
+    race = hit(0, "race-doc", "race", score=1.0, dense=0.9, cosines=[0.3, 0.9, 0.3])
+    answer = compose(retrieval(race, unknown=("Taiwan",)), AnswerSettings())
+    assert (answer.answered, answer.kind, answer.missing, answer.citations) == (False, "not_covered", ("Taiwan",), [])
+
+
+def test_a_question_after_a_figure_needs_a_sentence_that_holds_one():
+    race = hit(0, "race-doc", "race", score=1.0, dense=0.6, cosines=[0.3, 0.7, 0.3])
+    assert not compose(retrieval(race, question="How much did the chips cost?"), AnswerSettings()).answered
 
 
 def test_the_quote_is_the_sentence_that_answers_cut_from_the_document():

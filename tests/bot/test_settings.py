@@ -45,12 +45,12 @@ def test_another_config_file_can_be_named(monkeypatch, tmp_path):
     assert load_settings().index_dir == tmp_path / "conf" / "var" / "idx"
 
 
-def test_stance_labels_default_to_the_corpus_folders_own(tmp_path):
-    assert load_settings().stance_labels is None  # no corpus/ here, so no labels
+def test_claim_labels_default_to_the_corpus_folders_own(tmp_path):
+    assert load_settings().claim_labels is None  # no corpus/ here, so no labels
     corpus = tmp_path / "elsewhere"
     corpus.mkdir()
-    (corpus / "stance-labels.jsonl").write_text("")
-    assert load_settings(corpus_dir=corpus).stance_labels == corpus / "stance-labels.jsonl"
+    (corpus / "claim-labels.jsonl").write_text("")
+    assert load_settings(corpus_dir=corpus).claim_labels == corpus / "claim-labels.jsonl"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 from parley.index.build import build_index
 from parley.index.errors import BuildLockedError, IndexUnreadableError, NoIndexError
 from parley.index.versions import IndexLocation
-from tests.helpers import CORPUS_DIR, PARLEY, STANCE_LABELS
+from tests.helpers import CLAIM_LABELS, CORPUS_DIR, PARLEY
 
 
 def top_passage(location: IndexLocation, embedder, question: str) -> str:
@@ -51,7 +51,7 @@ def test_dense_and_bm25_search_find_the_passage(built_index, embedder):
 
 def test_rebuild_without_changes_embeds_nothing_and_keeps_the_served_version(index_copy, embedder):
     before = index_copy.current_version()
-    report = build_index(CORPUS_DIR, index_copy, embedder, stance_labels=STANCE_LABELS)
+    report = build_index(CORPUS_DIR, index_copy, embedder, claim_labels=CLAIM_LABELS)
     assert (report.changed, report.embedded, report.reused) == (False, 0, report.passages)
     assert index_copy.current_version() == before
 
@@ -64,7 +64,7 @@ def test_editing_one_document_embeds_only_its_changed_passages(index_copy, corpu
         "the season, at least until the next conference on frontier models convenes in spring.\n"
     )
     before = index_copy.current_version()
-    report = build_index(corpus_copy, index_copy, embedder, stance_labels=STANCE_LABELS)
+    report = build_index(corpus_copy, index_copy, embedder, claim_labels=CLAIM_LABELS)
     assert report.changed
     assert 1 <= report.embedded <= 2  # the new tail, perhaps merged with the old last passage
     assert report.reused == report.passages - report.embedded
@@ -75,14 +75,14 @@ def test_editing_one_document_embeds_only_its_changed_passages(index_copy, corpu
 def test_metadata_edit_rebuilds_without_embedding(index_copy, corpus_copy, embedder):
     axios = corpus_copy / "axios-sanders-splits-with-washington.txt"
     axios.write_text(axios.read_text().replace("publisher: Axios", "publisher: Axios Media"))
-    report = build_index(corpus_copy, index_copy, embedder, stance_labels=STANCE_LABELS)
+    report = build_index(corpus_copy, index_copy, embedder, claim_labels=CLAIM_LABELS)
     assert (report.changed, report.embedded) == (True, 0)
     assert index_copy.open().documents["axios-sanders-splits-with-washington"].publisher == "Axios Media"
 
 
 def test_removed_document_disappears(index_copy, corpus_copy, embedder):
     (corpus_copy / "podcast-insights-us-china-ai.txt").unlink()
-    report = build_index(corpus_copy, index_copy, embedder, stance_labels=STANCE_LABELS)
+    report = build_index(corpus_copy, index_copy, embedder, claim_labels=CLAIM_LABELS)
     assert (report.removed, report.documents, report.embedded) == (1, 4, 0)
     loaded = index_copy.open()
     assert "podcast-insights-us-china-ai" not in loaded.documents
@@ -90,7 +90,7 @@ def test_removed_document_disappears(index_copy, corpus_copy, embedder):
 
 
 def test_full_build_re_embeds_everything(index_copy, embedder):
-    report = build_index(CORPUS_DIR, index_copy, embedder, stance_labels=STANCE_LABELS, full=True)
+    report = build_index(CORPUS_DIR, index_copy, embedder, claim_labels=CLAIM_LABELS, full=True)
     assert (report.changed, report.embedded, report.reused) == (True, report.passages, 0)
 
 
@@ -99,7 +99,7 @@ def test_old_versions_are_collected_but_the_previous_one_is_kept(index_copy, cor
         (corpus_copy / f"note-{n}.txt").write_text(
             f"---\ntitle: Note {n}\n---\nA short note number {n} about chips and export controls."
         )
-        build_index(corpus_copy, index_copy, embedder, stance_labels=STANCE_LABELS)
+        build_index(corpus_copy, index_copy, embedder, claim_labels=CLAIM_LABELS)
     versions = sorted(p.name for p in index_copy.versions_dir.iterdir())
     assert len(versions) == 2
     assert index_copy.current_version().name == versions[-1]
@@ -108,7 +108,7 @@ def test_old_versions_are_collected_but_the_previous_one_is_kept(index_copy, cor
 def test_a_second_build_is_refused_while_one_holds_the_lock(index_copy, embedder):
     with index_copy.build_lock():
         with pytest.raises(BuildLockedError, match=f"pid {os.getpid()}"):
-            build_index(CORPUS_DIR, index_copy, embedder, stance_labels=STANCE_LABELS)
+            build_index(CORPUS_DIR, index_copy, embedder, claim_labels=CLAIM_LABELS)
 
 
 def test_no_index_says_to_build_one(tmp_path):
@@ -170,7 +170,7 @@ def test_index_of_another_model_is_refused(index_copy, embedder):
 
 def test_damaged_index_is_rebuilt_by_a_plain_build(index_copy, embedder):
     damage_truncate_vectors(index_copy.current_version())
-    report = build_index(CORPUS_DIR, index_copy, embedder, stance_labels=STANCE_LABELS)
+    report = build_index(CORPUS_DIR, index_copy, embedder, claim_labels=CLAIM_LABELS)
     assert report.changed and report.embedded == report.passages
     assert "vectors.faiss" in report.previous_unusable
     index_copy.open()
@@ -211,6 +211,6 @@ def test_sigkill_during_a_full_build_leaves_the_served_index_whole(index_copy, e
     assert index_copy.current_version() == served
     assert top_passage(index_copy, embedder, question) == answer_before
     # The next build clears what the killed one left and serves a whole index again.
-    build_index(CORPUS_DIR, index_copy, embedder, stance_labels=STANCE_LABELS)
+    build_index(CORPUS_DIR, index_copy, embedder, claim_labels=CLAIM_LABELS)
     assert staged() == []
     index_copy.open()

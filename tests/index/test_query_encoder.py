@@ -12,7 +12,7 @@ import pytest
 from parley.index.build import build_index, dense_input
 from parley.index.errors import IndexUnreadableError
 from parley.index.manifest import ENCODER_FILE, TOKENIZER_FILE, read_manifest
-from tests.helpers import PROJECT_DIR, STANCE_LABELS
+from tests.helpers import CLAIM_LABELS, PROJECT_DIR
 
 
 def texts_to_compare(index) -> list[str]:
@@ -53,7 +53,7 @@ def test_a_rebuild_links_the_served_encoder_instead_of_exporting_again(index_cop
     before = index_copy.current_version()
     essay = corpus_copy / "essay-who-should-win-the-ai-race.txt"
     essay.write_text(essay.read_text() + "\nOne more closing line about chips and export controls, for the test.\n")
-    report = build_index(corpus_copy, index_copy, embedder, stance_labels=STANCE_LABELS)
+    report = build_index(corpus_copy, index_copy, embedder, claim_labels=CLAIM_LABELS)
     after = index_copy.current_version()
     assert report.changed and after != before
     for name in (ENCODER_FILE, TOKENIZER_FILE):

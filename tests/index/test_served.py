@@ -10,7 +10,7 @@ import time
 import pytest
 
 from parley.index.build import build_index
-from tests.helpers import CORPUS_DIR, PARLEY, STANCE_LABELS, run_parley
+from tests.helpers import CLAIM_LABELS, CORPUS_DIR, PARLEY, run_parley
 
 
 def write(path, content):
@@ -98,7 +98,7 @@ def test_many_sigkills_at_random_moments_never_lose_the_served_index(index_copy,
         assert current == served or (current.name > served.name and not current.name.startswith("."))
         served = current
     assert kills >= 3
-    build_index(CORPUS_DIR, index_copy, embedder, stance_labels=STANCE_LABELS)
+    build_index(CORPUS_DIR, index_copy, embedder, claim_labels=CLAIM_LABELS)
     assert list(index_copy.versions_dir.glob(".*.tmp")) == []
 
 
@@ -127,7 +127,7 @@ def test_hot_swap_under_load_fails_no_question_and_mixes_no_versions(index_copy,
 
     served = ServedIndex(index_copy)
     engine = AnswerEngine(served)
-    reindexer = Reindexer(served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
+    reindexer = Reindexer(served, embedder, ReindexJob(corpus_copy, ChunkSettings(), CLAIM_LABELS))
     versions: dict[str, set[str]] = {}
 
     def remember_version() -> None:
@@ -180,7 +180,7 @@ def test_a_replica_follows_a_version_that_another_process_published(index_copy, 
     before = replica.served.retriever().index.directory
     essay = corpus_copy / "essay-who-should-win-the-ai-race.txt"
     essay.write_text(essay.read_text() + "\nA late addendum: the author grows heirloom tomatoes on a balcony.\n")
-    build_index(corpus_copy, index_copy, embedder, stance_labels=STANCE_LABELS)  # as another process would
+    build_index(corpus_copy, index_copy, embedder, claim_labels=CLAIM_LABELS)  # as another process would
     published = index_copy.current_version()
     assert published != before
     deadline = time.monotonic() + 30

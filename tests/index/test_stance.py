@@ -1,59 +1,89 @@
-"""Stance labels: reviewed labels kept, new passages classified, measured honestly."""
+"""Claims: every sentence's reviewed framing kept by content, new sentences classified with
+a confidence, passages framed by their claims, the classifier measured honestly."""
 
 import json
 import shutil
 
 from parley.index.build import build_index
-from parley.index.chunk import Passage
-from parley.index.stance import assign_stances, cross_validate, labels_fingerprint, load_labels
-from tests.helpers import CORPUS_DIR, STANCE_LABELS
+from parley.index.stance import (
+    CLAIM_FRAMINGS,
+    CLASSIFIER_CONFIDENCE,
+    Claim,
+    claim_key,
+    cross_validate,
+    label_claims,
+    labels_fingerprint,
+    load_labels,
+    passage_stance,
+)
+from tests.helpers import CLAIM_LABELS, CORPUS_DIR
 
 
-def test_the_labels_file_covers_every_passage_of_the_corpus(built_index, engine):
-    """If cleaning or chunking changes, passages change: this says to relabel them."""
-    labelled = {(label.doc_id, label.text) for label in load_labels(STANCE_LABELS)}
-    passages = engine.served.retriever().index.passages
-    assert [p.passage_id for p in passages if (p.doc_id, p.text) not in labelled] == []
-    assert all(p.stance_confidence == 1.0 for p in passages)
+def test_the_labels_file_covers_every_sentence_of_the_corpus(engine):
+    """If cleaning or sentence splitting changes, sentences change: this says to relabel them."""
+    index = engine.served.retriever().index
+    table = index.sentences
+    assert table.reviewed.all(), "some sentences have no reviewed label: relabel them (README, Labelling guide)"
+    labelled = {label.key: label for label in load_labels(CLAIM_LABELS)}
+    for i in (0, len(table.rows) // 2, len(table.rows) - 1):
+        passage = index.passages[int(table.rows[i])]
+        start, end = (int(x) for x in table.spans[i])
+        label = labelled[claim_key(passage.doc_id, index.documents[passage.doc_id].text[start:end])]
+        assert CLAIM_FRAMINGS[int(table.framing[i])] == label.framing
 
 
-def test_new_passages_are_classified_by_their_framing_cues():
-    labels = load_labels(STANCE_LABELS)
-    new = [
-        Passage("a", "new-doc", "We must win this race and beat China; ceding leadership to an adversary "
-                "would be a threat to national security, so we cannot afford to fall behind.", 0, 10),
-        Passage("b", "new-doc", "Both nations should cooperate on safety standards and a joint dialogue, "
-                "because they face a shared existential threat from rogue AI and non-state bad actors.", 0, 10),
-    ]
-    race, cooperation = assign_stances(new, labels)
-    assert race.stance == "race" and 0 < race.stance_confidence < 1
-    assert cooperation.stance == "cooperation" and 0 < cooperation.stance_confidence < 1
+def test_a_reported_view_keeps_its_speaker(engine):
+    table = engine.served.retriever().index.sentences
+    speakers = {table.speaker(i) for i in range(len(table.rows))}
+    assert "Bernie Sanders" in speakers
+    assert all(table.speaker(i) is None for i in table.claims_of(0))  # no speaker for "none"
 
 
-def test_without_labels_every_passage_is_neutral_with_no_confidence():
-    passage = Passage("a", "d", "We must win the race.", 0, 21)
-    assert assign_stances([passage], []) == [Passage("a", "d", "We must win the race.", 0, 21, "neutral", 0.0)]
+def test_new_sentences_are_classified_with_a_confidence_and_weak_ones_stay_context():
+    labels = load_labels(CLAIM_LABELS)
+    race, cooperation, plain = label_claims([
+        ("new-doc", "We must win this race and beat China; ceding leadership to an adversary would be a threat "
+                    "to national security."),
+        ("new-doc", "Both nations should cooperate on safety standards and a joint dialogue about shared risks."),
+        ("new-doc", "The meeting took place on a Tuesday."),
+    ], labels)
+    assert race.framing == "race" and not race.reviewed and CLASSIFIER_CONFIDENCE <= race.confidence < 1
+    assert cooperation.framing == "cooperation" and not cooperation.reviewed
+    assert plain.framing == "none" and plain.speaker is None
 
 
-def test_leave_one_document_out_is_reported_per_class():
-    result = cross_validate(load_labels(STANCE_LABELS))
-    assert (result.passages, result.documents) == (92, 5)
-    assert set(result.per_class_f1) == {"race", "cooperation", "neutral"}
-    assert result.macro_f1 == round(sum(result.per_class_f1.values()) / 3, 4)
-    assert result.macro_f1 >= 0.6  # measured 0.626; the issue's target of 0.80 is not met yet
+def test_a_passage_is_framed_by_most_of_its_claims():
+    race, cooperation, none = Claim("race", 1.0, True, None), Claim("cooperation", 1.0, True, None), \
+        Claim("none", 1.0, True, None)
+    assert passage_stance([race, race, cooperation, none]) == ("race", 1.0)
+    assert passage_stance([none, none]) == ("neutral", 1.0)
+    assert passage_stance([]) == ("neutral", 0.0)
+
+
+def test_leave_one_document_out_precision_is_reported_at_the_confidence_used():
+    report = cross_validate(load_labels(CLAIM_LABELS))
+    assert (report.sentences, report.documents, report.confidence) == (263, 5, CLASSIFIER_CONFIDENCE)
+    assert set(report.precision) == {"race", "cooperation"}
+    assert all(p is None or 0 <= p <= 1 for p in report.precision.values())
 
 
 def test_editing_a_label_relabels_without_re_embedding(index_copy, embedder, tmp_path):
     labels_file = tmp_path / "labels.jsonl"
-    shutil.copy(STANCE_LABELS, labels_file)
+    shutil.copy(CLAIM_LABELS, labels_file)
     lines = labels_file.read_text().splitlines()
-    first = json.loads(lines[0])
-    flipped = "race" if first["stance"] != "race" else "neutral"
-    lines[0] = json.dumps({**first, "stance": flipped})
+    first = json.loads(lines[1])
+    flipped = "race" if first["framing"] != "race" else "none"
+    lines[1] = json.dumps({**first, "framing": flipped})
     labels_file.write_text("\n".join(lines) + "\n")
-    assert labels_fingerprint(labels_file) != labels_fingerprint(STANCE_LABELS)
+    assert labels_fingerprint(labels_file) != labels_fingerprint(CLAIM_LABELS)
 
-    report = build_index(CORPUS_DIR, index_copy, embedder, stance_labels=labels_file)
+    report = build_index(CORPUS_DIR, index_copy, embedder, claim_labels=labels_file)
     assert (report.changed, report.embedded) == (True, 0)
-    stances = {p.passage_id: p.stance for p in index_copy.open().passages}
-    assert stances[first["passage_id"]] == flipped
+    index = index_copy.open()
+    table = index.sentences
+    framings = {}
+    for i, (start, end) in enumerate(table.spans):
+        passage = index.passages[int(table.rows[i])]
+        framings[claim_key(passage.doc_id, index.documents[passage.doc_id].text[start:end])] = \
+            CLAIM_FRAMINGS[int(table.framing[i])]
+    assert framings[first["key"]] == flipped
