@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         help="answer a question from the corpus (no QUESTION: one per stdin line)",
     )
     ask.add_argument("question", nargs="?", help="the question; omit to read stdin")
+    ask.add_argument("--all", dest="complete", action="store_true", help="every relevant quote, not the short answer")
     ask.set_defaults(run=_ask)
 
     chat = commands.add_parser("chat", parents=[index_dir], help="a local chat session in the terminal, no tokens needed")
@@ -199,7 +200,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     def respond(engine, question: str):
-        answer = engine.ask(question)
+        answer = engine.ask(question, complete=args.complete)
         return render.answer_json(answer), render.render_plain(answer)
 
     return _answer_each(args, settings, respond)

@@ -1,9 +1,9 @@
 """Parley's one SQLite file, shared by every adapter and every bot process on a volume.
 
 ``FeedbackStore``: an answer is recorded when it is sent (its id goes into the buttons'
-custom ids, so a vote still lands after a restart); a vote records who, when, on which
-question and passages. ``SeenEvents``: a retried or doubly delivered chat event is
-answered once, even when a load balancer hands the copies to different processes.
+custom ids, so a vote or a More press still lands after a restart); a vote records who,
+when, on which question and passages. ``SeenEvents``: a retried or doubly delivered chat
+event is answered once, even when a load balancer hands the copies to different processes.
 
 Both open the file through ``_connect`` (WAL, so several processes write safely; a busy
 timeout, so they wait for each other instead of failing). Every statement is
@@ -87,6 +87,13 @@ class FeedbackStore:
                 (answer_id, platform, question, json.dumps(passage_ids), _now()),
             )
         return answer_id
+
+    def question_of(self, answer_id: str) -> str | None:
+        """The question a sent answer answered (for its More button); ``None`` when the
+        answer is unknown (e.g. purged)."""
+        with self._lock:
+            row = self._db.execute("SELECT question FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
+        return row[0] if row else None
 
     def record_vote(self, answer_id: str, platform: str, user_id: str, vote: Vote,
                     citation: int | None = None) -> bool:

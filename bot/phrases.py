@@ -32,6 +32,19 @@ NO_INDEX = "I can't answer yet: the corpus index is missing or damaged. An admin
 VOTE_THANKS = "Thanks, your feedback was recorded."
 VOTE_TOO_OLD = "That answer is too old to vote on."
 
+# Quotes whose framing no person has checked (the classifier labelled them).
+UNREVIEWED = "framing not reviewed"
+
+# More passages than the short answer shows, and how to see them all.
+MORE_IN_CLI = "Ask again with parley ask --all to see them all."
+MORE_BY_BUTTON = "Press More to see them all (only you will see them)."
+MORE_BUTTON = "More"
+MORE_GONE = ("That answer is no longer stored (answers are kept for a limited time), so I can't expand it. "
+             "Please ask the question again.")
+_MORE_LABELS = {"answer": "that answer it directly", "race": "with the race framing",
+                "cooperation": "with the cooperation framing", "neutral": "of context"}
+_FRAMED_AS = {"race": "as a race", "cooperation": "as cooperation"}
+
 # Re-indexing from a chat surface.
 REINDEX_STARTED = "Re-indexing the corpus; answers continue meanwhile…"
 REINDEX_RUNNING = "A re-index is already running; its result will be served when it ends."
@@ -55,21 +68,54 @@ CONSOLE_HELP = """Ask anything about the US-China AI race-versus-cooperation deb
 CONSOLE_NOT_A_TERMINAL = "(stdin is not a terminal: answering one sample question)"
 
 
-def refusal(question: str, titles: tuple[str, ...]) -> str:
+def refusal(question: str, titles: tuple[str, ...], missing: tuple[str, ...] = ()) -> str:
     """An honest 'not in the corpus' that says what the corpus does cover (plain text,
-    where the question is not shown anywhere else)."""
+    where the question is not shown anywhere else), and which of the question's subjects
+    it never mentions."""
     examples = "; ".join(f'"{t}"' for t in titles[:3])
     more = f" and {len(titles) - 3} more" if len(titles) > 3 else ""
-    return (
-        _NOT_FOUND.format(what=f'"{question}"') + "\n"
-        f"The corpus covers {CORPUS_SCOPE}: {len(titles)} documents, including {examples}{more}.\n"
-        + _TRY_INSTEAD
-    )
+    lines = [_NOT_FOUND.format(what=f'"{question}"')]
+    if missing:
+        lines.append(not_mentioned(missing))
+    lines.append(f"The corpus covers {CORPUS_SCOPE}: {len(titles)} documents, including {examples}{more}.")
+    return "\n".join([*lines, _TRY_INSTEAD])
 
 
-def brief_refusal() -> str:
+def brief_refusal(missing: tuple[str, ...] = ()) -> str:
     """The same refusal for a chat message that already shows the question as its title."""
-    return f"{_NOT_FOUND.format(what='that')} The corpus covers {CORPUS_SCOPE}. {_TRY_INSTEAD}"
+    unmentioned = f" {not_mentioned(missing)}" if missing else ""
+    return f"{_NOT_FOUND.format(what='that')}{unmentioned} The corpus covers {CORPUS_SCOPE}. {_TRY_INSTEAD}"
+
+
+def not_mentioned(subjects: tuple[str, ...]) -> str:
+    """E.g. "The corpus doesn't mention Taiwan or TSMC." """
+    return f"The corpus doesn't mention {_either(subjects)}."
+
+
+def not_english(question: str) -> str:
+    """A question Parley cannot search, shown back, with what to do instead."""
+    return (f'Parley searches a corpus written in English, so it can\'t answer "{question}". '
+            "Please ask again in English, e.g. “Is there an AI race between the US and China?”")
+
+
+def absent_framings(sections: tuple[str, ...]) -> str:
+    """Framings that no passage in the whole corpus gives on this point."""
+    return f"No passage in the corpus frames this {' or '.join(_FRAMED_AS.get(s, s) for s in sections)}."
+
+
+def more_passages(more: dict[str, int], how: str) -> str:
+    """How many more passages hold each framing than the answer shows, and how to see them,
+    e.g. "On this point the corpus holds 3 more passages with the race framing and 2 with
+    the cooperation framing." """
+    counts = [(n, _MORE_LABELS.get(section, section)) for section, n in more.items() if n > 0]
+    (first, label), rest = counts[0], counts[1:]
+    listed = [f"{first} more {'passage' if first == 1 else 'passages'} {label}", *(f"{n} {lb}" for n, lb in rest)]
+    joined = listed[0] if not rest else f"{', '.join(listed[:-1])} and {listed[-1]}"
+    return f"On this point the corpus holds {joined}. {how}"
+
+
+def _either(items: tuple[str, ...]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def wait(seconds: float) -> str:

@@ -1,5 +1,5 @@
 """What every surface does, once: per-user cooldown, ask, record the answer for its vote
-buttons; sources; votes; re-index for admins.
+and More buttons; the complete answer behind More; sources; votes; re-index for admins.
 
 Adapters (Discord, Slack, the console) only parse a platform event, call one of these,
 render what comes back and send it. The methods block (the answer core is CPU work):
@@ -145,6 +145,18 @@ class Service:
     def ask(self, user: User, question: str) -> Asked | Wait:
         """Cooldown, then answer and record."""
         return self.admit(user) or self.answer(user, question)
+
+    def more(self, user: User, answer_id: str) -> Asked | Wait | Refused:
+        """The More button: the recorded question of answer ``answer_id`` asked again for the
+        complete answer (every relevant quote), after the presser's cooldown."""
+        question = self.feedback.question_of(answer_id) if self.feedback else None
+        if question is None:
+            return Refused(phrases.MORE_GONE)
+        wait = self.admit(user)
+        if wait:
+            return wait
+        answer = self.engine.ask(question, complete=True)
+        return Asked(answer, self._record(user, answer))
 
     def sources(self) -> list[SourceSummary]:
         return self.engine.sources()

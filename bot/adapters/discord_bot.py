@@ -25,9 +25,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from parley.bot import phrases
-from parley.bot.adapters.discord_views import FramingSelect, VoteButton, feedback_view
+from parley.bot.adapters.discord_views import FramingSelect, MoreButton, VoteButton, feedback_view
 from parley.bot.render.discord_embeds import DiscordMessage, render_answer, render_sources
-from parley.bot.render.text import describe_build
+from parley.bot.render.text import describe_build, offers_more
 from parley.bot.service import Asked, Ready, Reindexed, Service, User
 from parley.bot.settings import Settings, SettingsError
 from parley.index.errors import ParleyError
@@ -77,7 +77,7 @@ class ParleyBot(commands.AutoShardedBot):
         self.reindexing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(VoteButton, FramingSelect)
+        self.add_dynamic_items(VoteButton, MoreButton, FramingSelect)
         await self.add_cog(ParleyCog(self))
         if self.config.shard_ids and 0 not in self.config.shard_ids:
             return  # commands are global: the process that runs shard 0 syncs them, once
@@ -97,6 +97,19 @@ class ParleyBot(commands.AutoShardedBot):
     async def in_pool(self, pool: ThreadPoolExecutor, work: Callable[..., Any], *args: Any) -> Any:
         """Blocking service work off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+
+    async def show_more(self, interaction: discord.Interaction, answer_id: str) -> None:
+        """The More button: the complete answer as an ephemeral follow-up to the presser."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        try:
+            result = await self.in_pool(self.answering, self.service.more, user_of(interaction.user), answer_id)
+        except Exception as error:  # noqa: BLE001 — discord.py gives component callbacks no error hook; this is it
+            await interaction.followup.send(told(error, "More"), ephemeral=True, allowed_mentions=NO_PINGS)
+            return
+        if isinstance(result, Asked):
+            await send_answer(interaction.followup.send, result, ephemeral=True)
+        else:
+            await interaction.followup.send(result.text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """The error hook for gateway events: a failed mention gets a short reply."""
@@ -120,7 +133,8 @@ async def send_answer(send: Send, asked: Asked, **options: Any) -> None:
     rendered = render_answer(asked.answer)
     for number, message in enumerate(rendered, start=1):
         if number == len(rendered) and asked.answer_id:
-            options["view"] = feedback_view(asked.answer_id, len(asked.answer.citations))
+            options["view"] = feedback_view(asked.answer_id, len(asked.answer.citations),
+                                            more=offers_more(asked.answer))
         await send(content=message.content, embeds=embeds_of(message), allowed_mentions=NO_PINGS, **options)
 
 

@@ -1,4 +1,5 @@
-"""The feedback components under an answer: 👍 / 👎 buttons and a "wrong framing?" select.
+"""The components under an answer: 👍 / 👎 buttons, More (when the answer leaves passages
+out) and a "wrong framing?" select.
 
 Persistent ``DynamicItem``s: the custom id carries the answer id (and the citation count),
 so a click still lands after a restart or on another shard's process.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from parley.bot import phrases
 from parley.bot.feedback import Vote
 from parley.bot.service import User
 
@@ -22,10 +24,12 @@ PLATFORM = "discord"
 NO_PINGS = discord.AllowedMentions.none()
 
 
-def feedback_view(answer_id: str, citations: int) -> discord.ui.View:
+def feedback_view(answer_id: str, citations: int, *, more: bool = False) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton("up", answer_id))
     view.add_item(VoteButton("down", answer_id))
+    if more:
+        view.add_item(MoreButton(answer_id))
     if citations:
         view.add_item(FramingSelect(answer_id, citations))
     return view
@@ -47,6 +51,23 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"parley:(?
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await record_vote(interaction, self.answer_id, self.vote, None)
+
+
+class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"parley:more:(?P<answer>[0-9a-f]{12})"):
+    """More: the complete answer, to whoever presses it alone."""
+
+    def __init__(self, answer_id: str):
+        self.answer_id = answer_id
+        super().__init__(discord.ui.Button(label=phrases.MORE_BUTTON, style=discord.ButtonStyle.primary,
+                                           custom_id=f"parley:more:{answer_id}"))
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str]):
+        return cls(match["answer"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: ParleyBot = interaction.client  # type: ignore[assignment]
+        await bot.show_more(interaction, self.answer_id)
 
 
 class FramingSelect(discord.ui.DynamicItem[discord.ui.Select],

@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from parley.bot.adapters.slack_http import EVENTS_PATH, http_server
 from parley.bot.adapters.slack_listeners import SlackListeners
 from parley.bot.feedback import SeenEvents
-from parley.bot.render.slack_blocks import FRAMING_ACTION, VOTE_ACTIONS
+from parley.bot.render.slack_blocks import FRAMING_ACTION, MORE_ACTION, VOTE_ACTIONS
 from parley.bot.service import Ready, Service
 from parley.bot.settings import Settings, SettingsError
 
@@ -74,6 +74,7 @@ def register_listeners(app: App, listeners: SlackListeners) -> None:
     for action_id in VOTE_ACTIONS:
         app.action(action_id)(listeners.vote)
     app.action(FRAMING_ACTION)(listeners.wrong_framing)
+    app.action(MORE_ACTION)(ack=listeners.ack_more, lazy=[listeners.show_more])
     app.error(listeners.on_error)
 
 

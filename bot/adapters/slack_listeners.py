@@ -2,10 +2,11 @@
 shape; ``slack_app.register_listeners`` wires them to the app).
 
 Commands acknowledge within Slack's 3 s (``ack_*``) and answer in a lazy listener through
-``response_url``, falling back to the Web API when that fails. Events are acknowledged by
-bolt before anything runs; a retried or doubly delivered post (``app_mention`` and
-``message`` for one post) is answered once, keyed on (channel, ts) in SQLite. Failures are
-raised to the app's one error hook, ``on_error``.
+``response_url``, falling back to the Web API when that fails; the More button, which asks
+again, is acknowledged and answered (to the presser alone) the same lazy way. Events are
+acknowledged by bolt before anything runs; a retried or doubly delivered post
+(``app_mention`` and ``message`` for one post) is answered once, keyed on (channel, ts) in
+SQLite. Failures are raised to the app's one error hook, ``on_error``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from parley.bot import phrases
 from parley.bot.feedback import SeenEvents
 from parley.bot.render.slack_blocks import VOTE_ACTIONS, SlackMessage, escape, render_answer, render_sources
 from parley.bot.render.text import describe_build
-from parley.bot.service import Reindexed, Service, User, Wait
+from parley.bot.service import Asked, Reindexed, Service, User, Wait
 from parley.index.errors import ParleyError
 
 log = logging.getLogger("parley.slack")
@@ -142,6 +143,18 @@ class SlackListeners:
         answer_id, _, number = action["selected_option"]["value"].partition(":")
         voted = self.service.vote(User(PLATFORM, body["user"]["id"]), answer_id, "wrong_framing", int(number))
         _ephemeral(respond, voted.text)
+
+    # -- More: the complete answer, for the presser alone ----------------------------------
+    def ack_more(self, ack: Ack) -> None:
+        ack()
+
+    def show_more(self, body: dict, action: dict, respond: Respond) -> None:
+        result = self.service.more(User(PLATFORM, body["user"]["id"]), action["value"])
+        if not isinstance(result, Asked):
+            _ephemeral(respond, result.text)
+            return
+        for message in render_answer(result.answer, result.answer_id):
+            _ephemeral(respond, message.text, blocks=message.blocks)
 
     # -- the app's one error hook --------------------------------------------------------
     def on_error(self, error: Exception, body: dict, context: BoltContext, client: WebClient,

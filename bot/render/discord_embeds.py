@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 
 from parley.bot import phrases
 from parley.bot.answer import Answer, Citation, SourceSummary
-from parley.bot.render.text import HEADINGS
+from parley.bot.render.text import (
+    HEADINGS,
+    attribution,
+    by_document,
+    closing_lines,
+    marks_unreviewed,
+    refusal,
+    shown_quote,
+)
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -23,6 +31,7 @@ FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 FIELDS_PER_EMBED = 25
 EMBED_TOTAL_LIMIT = 6000
+IN_THE_CORPUS = "In the corpus"  # the field with the tally and what the answer leaves out
 FOOTER = "Parley · every quote is verbatim from the corpus · /sources lists it"
 COLOUR = 0x5865F2
 
@@ -43,19 +52,22 @@ def escape(text: str) -> str:
 
 
 def render_answer(answer: Answer) -> list[DiscordMessage]:
-    """An answer as one or more messages; a refusal as one short, kind message."""
+    """An answer as one or more messages; a refusal as one short, kind message (no embed,
+    nothing cited)."""
+    note = f"*{escape(answer.note)}*" if answer.note else None
     if not answer.answered:
-        note = f"*{escape(answer.note)}*\n" if answer.note else ""
-        return [DiscordMessage(content=_fit(note + escape(phrases.brief_refusal()), CONTENT_LIMIT))]
-    sections: list[tuple[str, list[str]]] = []
+        text = escape(refusal(answer, brief=True))
+        return [DiscordMessage(content=_fit(f"{note}\n{text}" if note else text, CONTENT_LIMIT))]
     by_number = {c.n: c for c in answer.citations}
+    sections: list[tuple[str, list[str]]] = []
     for perspective in answer.perspectives:
-        lines = [_quote_line(by_number[n]) for n in perspective.citations]
+        lines = [_quote_line(by_number[n], perspective.stance) for n in perspective.citations]
         sections.append((HEADINGS[perspective.stance], lines))
-    sections.append(("Sources", [_source_line(c) for c in answer.citations]))
-    description = escape(answer.summary) if not answer.note else f"*{escape(answer.note)}*\n{escape(answer.summary)}"
-    return _pack(title=_fit(escape(answer.question), TITLE_LIMIT), description=description,
-                 sections=sections)
+    closing = closing_lines(answer, phrases.MORE_BY_BUTTON)
+    if closing:
+        sections.append((IN_THE_CORPUS, [escape(line) for line in closing]))
+    sections.append(("Sources", [_source_line(numbers, c) for numbers, c in by_document(answer.citations)]))
+    return _pack(title=_fit(escape(answer.question), TITLE_LIMIT), description=note or "", sections=sections)
 
 
 def render_sources(sources: list[SourceSummary]) -> list[DiscordMessage]:
@@ -69,15 +81,22 @@ def render_sources(sources: list[SourceSummary]) -> list[DiscordMessage]:
                  sections=[("Documents", lines)])
 
 
-def _quote_line(citation: Citation) -> str:
+def _quote_line(citation: Citation, section: str) -> str:
     number = f"[\\[{citation.n}\\]]({citation.url})" if citation.url else f"\\[{citation.n}\\]"
-    return f"“{escape(citation.quote)}” {number}"
+    line = f"“{escape(shown_quote(citation))}” {number}"
+    said = attribution(citation)
+    if said:
+        line += f" — {escape(said)}"
+    if marks_unreviewed(citation, section):
+        line += f" *\\({escape(phrases.UNREVIEWED)}\\)*"
+    return line
 
 
-def _source_line(citation: Citation) -> str:
+def _source_line(numbers: list[int], citation: Citation) -> str:
     title = escape(citation.title)
     title = f"[{title}]({citation.url})" if citation.url else title
-    return f"\\[{citation.n}\\] {title} — {escape(citation.publisher)}"
+    cited = "".join(f"\\[{n}\\]" for n in numbers)
+    return f"{cited} {title} — {escape(citation.publisher)}"
 
 
 def _pack(*, title: str, description: str, sections: list[tuple[str, list[str]]]) -> list[DiscordMessage]:

@@ -14,7 +14,17 @@ from slack_sdk.models.blocks import Block
 
 from parley.bot import phrases
 from parley.bot.answer import Answer, Citation, SourceSummary
-from parley.bot.render.text import HEADINGS, render_plain
+from parley.bot.render.text import (
+    HEADINGS,
+    attribution,
+    by_document,
+    closing_lines,
+    marks_unreviewed,
+    offers_more,
+    refusal,
+    render_plain,
+    shown_quote,
+)
 
 BLOCKS_PER_MESSAGE = 50
 SECTION_LIMIT = 3000
@@ -23,6 +33,7 @@ CONTEXT_ELEMENTS = 10
 TEXT_LIMIT = 40000
 VOTE_ACTIONS = ("parley_vote_up", "parley_vote_down")
 FRAMING_ACTION = "parley_wrong_framing"
+MORE_ACTION = "parley_more"
 
 
 @dataclass
@@ -37,10 +48,11 @@ def escape(text: str) -> str:
 
 
 def render_answer(answer: Answer, answer_id: str | None = None) -> list[SlackMessage]:
-    """An answer (the question echoed in a header) as one or more messages."""
+    """An answer (the question echoed in a header) as one or more messages; the feedback
+    buttons (and More, when the answer leaves passages out) when it has an ``answer_id``."""
     header = {"type": "header", "text": {"type": "plain_text", "text": _fit(escape(answer.question), HEADER_LIMIT)}}
     if not answer.answered:
-        text = escape(phrases.brief_refusal())
+        text = escape(refusal(answer, brief=True))
         if answer.note:
             text = f"_{escape(answer.note)}_\n{text}"
         return [_checked(SlackMessage(text=f"{escape(answer.question)}\n{text}", blocks=[
@@ -50,14 +62,16 @@ def render_answer(answer: Answer, answer_id: str | None = None) -> list[SlackMes
     if answer.note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"_{escape(answer.note)}_"}]})
     for perspective in answer.perspectives:
-        lines = [_quote_line(by_number[n]) for n in perspective.citations]
+        lines = [_quote_line(by_number[n], perspective.stance) for n in perspective.citations]
         blocks += _sections(f"*{HEADINGS[perspective.stance]}*", lines)
-    sources = [_source_line(c) for c in answer.citations]
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(answer.summary)}]})
-    blocks += _sections("*Sources*", sources)
+    closing = closing_lines(answer, phrases.MORE_BY_BUTTON)
+    if closing:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(line)} for line in closing]})
+    blocks += _sections("*Sources*", [_source_line(numbers, c) for numbers, c in by_document(answer.citations)])
     if answer_id:
-        blocks.append(_actions(answer_id, len(answer.citations)))
-    return [_checked(m) for m in _split(blocks, _fit(escape(render_plain(answer)), TEXT_LIMIT))]
+        blocks.append(_actions(answer_id, len(answer.citations), more=offers_more(answer)))
+    fallback = render_plain(answer, more_how=phrases.MORE_BY_BUTTON)
+    return [_checked(m) for m in _split(blocks, _fit(escape(fallback), TEXT_LIMIT))]
 
 
 def render_sources(sources: list[SourceSummary]) -> list[SlackMessage]:
@@ -72,15 +86,21 @@ def render_sources(sources: list[SourceSummary]) -> list[SlackMessage]:
     return [_checked(m) for m in _split(blocks, f"{len(sources)} documents in the corpus")]
 
 
-def _quote_line(citation: Citation) -> str:
+def _quote_line(citation: Citation, section: str) -> str:
     number = f"<{citation.url}|[{citation.n}]>" if citation.url else f"[{citation.n}]"
-    return f"> “{escape(' '.join(citation.quote.split()))}” {number}"
+    line = f"> “{escape(' '.join(shown_quote(citation).split()))}” {number}"
+    said = attribution(citation)
+    if said:
+        line += f" — {escape(said)}"
+    if marks_unreviewed(citation, section):
+        line += f" _({phrases.UNREVIEWED})_"
+    return line
 
 
-def _source_line(citation: Citation) -> str:
+def _source_line(numbers: list[int], citation: Citation) -> str:
     title = escape(citation.title)
     title = f"<{citation.url}|{title}>" if citation.url else title
-    return f"[{citation.n}] {title} — {escape(citation.publisher)}"
+    return f"{''.join(f'[{n}]' for n in numbers)} {title} — {escape(citation.publisher)}"
 
 
 def _sections(heading: str, lines: list[str]) -> list[dict]:
@@ -112,11 +132,14 @@ def _pieces(line: str) -> list[str]:
     return [p[:SECTION_LIMIT] for p in pieces]
 
 
-def _actions(answer_id: str, citations: int) -> dict:
+def _actions(answer_id: str, citations: int, *, more: bool) -> dict:
     elements: list[dict] = [
         {"type": "button", "action_id": VOTE_ACTIONS[0], "value": answer_id, "text": {"type": "plain_text", "text": "👍"}},
         {"type": "button", "action_id": VOTE_ACTIONS[1], "value": answer_id, "text": {"type": "plain_text", "text": "👎"}},
     ]
+    if more:
+        elements.append({"type": "button", "action_id": MORE_ACTION, "value": answer_id,
+                         "text": {"type": "plain_text", "text": phrases.MORE_BUTTON}})
     if citations:
         elements.append({
             "type": "static_select", "action_id": FRAMING_ACTION,

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
     from parley.index.search import Hit
 
 HEADINGS = {
+    "answer": "From the corpus",
     "race": "Race framing",
     "cooperation": "Cooperation framing",
-    "neutral": "Context",
+    "neutral": "Context",  # answers from before sections: still rendered
 }
 
 
@@ -35,34 +36,101 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "kind": answer.kind,
         "text": render_plain(answer),
         "perspectives": [asdict(p) for p in answer.perspectives],
-        "citations": [asdict(c) for c in answer.citations],
+        "citations": [{**asdict(c), "parts": parts_json(c)} for c in answer.citations],
     }
 
 
-def render_plain(answer: Answer) -> str:
-    """The answer as a person reads it: framings, quotes with [n], tally, sources; or a
-    kind refusal. A note on the question (it was shortened) comes first."""
-    body = _body(answer) if answer.answered else phrases.refusal(answer.question, answer.corpus_titles)
+def parts_json(citation: Citation) -> list[dict[str, Any]]:
+    """The verbatim slices of a citation as {start, end, text}; a quote without parts is one slice."""
+    if not citation.parts:
+        return [{"start": citation.start, "end": citation.end, "text": citation.quote}]
+    return [asdict(part) for part in citation.parts]
+
+
+def render_plain(answer: Answer, *, more_how: str = phrases.MORE_IN_CLI) -> str:
+    """The answer as a person reads it: sections of quotes with [n], the tally, sources; or
+    a refusal by its kind. A note on the question (it was shortened) comes first.
+    ``more_how`` says how to see the passages the answer leaves out (a command, a button)."""
+    body = _body(answer, more_how) if answer.answered else refusal(answer)
     return f"({answer.note})\n{body}" if answer.note else body
 
 
-def _body(answer: Answer) -> str:
-    citations, summary = answer.citations, answer.summary
-    by_number = {c.n: c for c in citations}
+def refusal(answer: Answer, *, brief: bool = False) -> str:
+    """What an unanswered question gets, by kind; ``brief`` where the question is already
+    shown (a chat message's title). It never cites anything."""
+    if answer.kind == "not_english":
+        return phrases.not_english(answer.question)
+    if brief:
+        return phrases.brief_refusal(answer.missing)
+    return phrases.refusal(answer.question, answer.corpus_titles, answer.missing)
+
+
+def _body(answer: Answer, more_how: str) -> str:
+    by_number = {c.n: c for c in answer.citations}
     lines = [answer.question, ""]
     for perspective in answer.perspectives:
         lines.append(HEADINGS[perspective.stance])
         for n in perspective.citations:
-            lines.append(f'  "{by_number[n].quote}" [{n}]')
+            citation = by_number[n]
+            said = f" — {attribution(citation)}" if attribution(citation) else ""
+            marker = f" ({phrases.UNREVIEWED})" if marks_unreviewed(citation, perspective.stance) else ""
+            lines.append(f'  "{shown_quote(citation)}" [{n}]{said}{marker}')
         lines.append("")
-    lines.append(summary)
-    lines.append("")
+    closing = closing_lines(answer, more_how)
+    if closing:
+        lines += [*closing, ""]
     lines.append("Sources")
-    for citation in citations:
-        lines.append(f"  [{citation.n}] {source_line(citation)}")
+    for numbers, citation in by_document(answer.citations):
+        lines.append(f"  {''.join(f'[{n}]' for n in numbers)} {source_line(citation)}")
     return "\n".join(lines)
+
+
+def shown_quote(citation: Citation) -> str:
+    """The quote as shown: its verbatim parts joined with " … "."""
+    return " … ".join(part.text for part in citation.parts) if citation.parts else citation.quote
+
+
+def attribution(citation: Citation) -> str | None:
+    """"Speaker (Publisher)" when someone other than the publisher makes the claim."""
+    speaker = (citation.speaker or "").strip()
+    if not speaker or citation.publisher.strip().casefold().startswith(speaker.casefold()):
+        return None
+    return f"{speaker} ({citation.publisher})"
+
+
+def marks_unreviewed(citation: Citation, section: str) -> bool:
+    """A framing no person checked is marked where the answer shows it as a framing."""
+    from parley.bot.answer.types import FRAMING_SECTIONS
+
+    return not citation.reviewed and section in FRAMING_SECTIONS
+
+
+def closing_lines(answer: Answer, more_how: str) -> list[str]:
+    """What follows the sections: the tally, framings the corpus lacks here, and how many
+    passages the answer leaves out (with ``more_how`` to see them)."""
+    lines = [answer.summary] if answer.summary else []
+    if answer.absent_framings:
+        lines.append(phrases.absent_framings(answer.absent_framings))
+    if offers_more(answer):
+        lines.append(phrases.more_passages(answer.more, more_how))
+    return lines
+
+
+def offers_more(answer: Answer) -> bool:
+    """The answer leaves relevant passages out, and a complete one would show them."""
+    return answer.answered and not answer.complete and any(n > 0 for n in answer.more.values())
+
+
+def by_document(citations: Sequence[Citation]) -> list[tuple[list[int], Citation]]:
+    """Citations grouped by document, in order of each document's first citation: the
+    numbers citing it, and one of its citations (for title, publisher and url)."""
+    groups: dict[str, list[Citation]] = {}
+    for citation in sorted(citations, key=lambda c: c.n):
+        groups.setdefault(citation.doc_id, []).append(citation)
+    return [([c.n for c in group], group[0]) for group in groups.values()]
 
 
 def source_line(citation: Citation) -> str:

@@ -11,7 +11,7 @@ from parley.bot.feedback import FeedbackStore, SeenEvents
 from parley.bot.service import Service
 from parley.index.build import ChunkSettings
 from parley.index.served import Reindexer, ReindexJob, ServedIndex
-from tests.helpers import STANCE_LABELS
+from tests.helpers import CLAIM_LABELS
 
 
 @pytest.fixture
@@ -49,4 +49,4 @@ def reindexable(index_copy, corpus_copy, embedder) -> tuple[AnswerEngine, Reinde
     """An engine over a private index copy and a re-indexer from a private corpus copy,
     which a test may add a document to."""
     engine = AnswerEngine(ServedIndex(index_copy))
-    return engine, Reindexer(engine.served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
+    return engine, Reindexer(engine.served, embedder, ReindexJob(corpus_copy, ChunkSettings(), CLAIM_LABELS))

@@ -10,10 +10,23 @@ import time
 import pytest
 
 from parley.bot.adapters.discord_bot import ParleyBot
-from parley.bot.answer import AnswerEngine
+from parley.bot.answer import Answer, AnswerEngine, Perspective, clean_question
+from parley.bot.phrases import MORE_GONE
+from parley.bot.render.discord_embeds import escape
+from parley.bot.render.text import shown_quote
 from parley.index.served import ServedIndex
 from parley.index.versions import IndexLocation
 from tests.adapters.harness import discord_config, discord_endpoints, running_bot
+from tests.answers import (
+    CONTESTED,
+    NOT_ENGLISH,
+    UNCOVERED,
+    ScriptedEngine,
+    citation,
+    contested,
+    contested_complete,
+    scripted_engine,
+)
 from tests.fakes.discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, GUILD_ID
 
 EPHEMERAL = 64
@@ -196,32 +209,29 @@ def test_defer_latency_over_twenty_asks_stays_far_inside_three_seconds(service):
     assert statistics.median(latencies) < 1.0
 
 
-def test_a_very_long_answer_is_split_within_every_limit(engine, make_service):
-    from dataclasses import replace
-
-    from parley.bot.answer.compose import AnswerSettings
-
-    wordy = AnswerEngine(engine.served, replace(AnswerSettings(), candidates=40, top_passages=12,
-                                                per_framing=12, max_citations=25, framing_margin=2.0,
-                                                relevance_margin=2.0, max_quote_words=200))
+def test_a_very_long_answer_is_split_within_every_limit(make_service):
+    """Thirty quotes of some 400 characters each: far past one message's 6000."""
     question = "Is the US-China AI contest a race to win or a reason to cooperate?"
-    answer = wordy.ask(question)
-    assert len(answer.citations) >= 15
+    quotes = [citation(n, f"Quote {n}: " + "the contest is long and the stakes are high, " * 9, doc=f"d{n % 4}",
+                       title=f"Document {n % 4}", publisher="Pub", url=f"https://example.org/{n % 4}",
+                       stance="race" if n % 2 else "cooperation") for n in range(1, 31)]
+    answer = Answer(question, True, [Perspective("race", list(range(1, 31, 2))),
+                                     Perspective("cooperation", list(range(2, 31, 2)))], quotes,
+                    "15 passages frame this as a race, 15 as cooperation.", kind="contested")
 
     async def scenario():
-        async with running_bot(make_service(wordy)) as (fake, bot):
+        async with running_bot(make_service(ScriptedEngine({question: answer}))) as (fake, bot):
             token = await fake.slash("ask", {"question": question})
             return await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}", count=2)
 
     sent = run(scenario())
     fields = [f for request in sent for embed in request.body["embeds"] for f in embed["fields"]]
-    shown = " ".join(f["value"] for f in fields)
-    from parley.bot.render.discord_embeds import escape
-    for citation in answer.citations:  # every quote whole, in one field
-        assert any(escape(citation.quote) in f["value"] for f in fields), citation.n
+    for quote in quotes:  # every quote whole, in one field
+        assert any(escape(quote.quote) in f["value"] for f in fields), quote.n
     assert sent[1].body["embeds"][0]["title"].endswith("(continued)")
-    assert "Sources" in shown or any(f["name"].startswith("Sources") for f in fields)
+    assert any(f["name"].startswith("Sources") for f in fields)
     assert all(request.body["allowed_mentions"] == {"parse": []} for request in sent)
+    assert sent[-1].body["components"] and not any(request.body.get("components") for request in sent[:-1])
 
 
 def test_commands_sync_to_configured_servers_and_sources_lists_documents(service):
@@ -369,7 +379,9 @@ def test_hostile_text_in_a_mention_is_answered_without_markup_or_pings(service):
             assert answer.body["allowed_mentions"] == {"parse": []}
             wire = json.dumps(answer.body)
             assert "\\u200b" not in wire and "\\u202e" not in wire
-            assert answer.body["embeds"][0]["title"] == "@everyone What is competitive coexistence?"  # pings no one
+            # The title is the question as Parley read it, whatever the cleaning kept: it pings no one.
+            asked = clean_question("@everyone \u200bWhat is\u202e competitive\u2060 coexistence?")[0]
+            assert answer.body["embeds"][0]["title"] == escape(asked)
             assert "competitive coexistence" in str(answer.body["embeds"])
 
     run(scenario())
@@ -413,3 +425,79 @@ def test_without_a_shard_count_the_bot_runs_as_many_shards_as_discord_recommends
             assert bot.shard_count == 1 and [tuple(i["shard"]) for i in fake.identifies] == [(0, 1)]
 
     run(scenario())
+
+
+def _custom_ids(components: list[dict]) -> list[str]:
+    return [c["custom_id"] for row in components for c in row["components"] if "custom_id" in c]
+
+
+def test_more_shows_the_complete_answer_to_the_presser_alone_even_after_a_restart(make_service):
+    engine = scripted_engine()
+    service = make_service(engine)
+
+    async def first_run():
+        async with running_bot(service) as (fake, bot):
+            token = await fake.slash("ask", {"question": CONTESTED}, user_id=7007)
+            follow = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+            assert "Press More" in json.dumps(follow.body["embeds"])
+            return follow.body["components"]
+
+    async def second_run(components):
+        async with running_bot(service) as (fake, bot):
+            more = next(c for c in _custom_ids(components) if c.startswith("parley:more:"))
+            token = await fake.click(more, components, user_id=8008)
+            callback = (await fake.wait_for("POST", f"/{token}/callback"))[0]
+            await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}")
+            await asyncio.sleep(0.3)  # room for a wrong second message to show up
+            return callback, fake.sent("POST", f"/webhooks/{BOT_ID}/{token}")
+
+    callback, sent = run(second_run(run(first_run())))
+    assert callback.body["type"] == 5 and callback.body["data"]["flags"] & EPHEMERAL  # "thinking…", to the presser
+    [complete] = sent
+    assert complete.body["flags"] & EPHEMERAL and complete.body["allowed_mentions"] == {"parse": []}
+    fields = [f for embed in complete.body["embeds"] for f in embed["fields"]]
+    shown = " ".join(f["value"] for f in fields)
+    for quote in contested_complete().citations:
+        assert escape(shown_quote(quote)) in shown, quote.n
+    assert "4 passages frame this as a race, 2 as cooperation." in shown and "Press More" not in shown
+    custom_ids = _custom_ids(complete.body["components"])
+    assert any(c.startswith("parley:up:") for c in custom_ids)  # the complete answer can be voted on
+    assert not any(c.startswith("parley:more:") for c in custom_ids)
+    assert engine.asked == [(CONTESTED, False), (CONTESTED, True)]
+
+
+def test_more_on_an_answer_no_longer_stored_says_so(make_service):
+    components = [{"type": 1, "components": [{"type": 2, "style": 1, "label": "More",
+                                              "custom_id": "parley:more:000000000000"}]}]
+
+    async def scenario():
+        async with running_bot(make_service(scripted_engine())) as (fake, bot):
+            token = await fake.click("parley:more:000000000000", components, user_id=8008)
+            return (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+
+    reply = run(scenario())
+    assert reply.body["content"] == MORE_GONE and reply.body["flags"] & EPHEMERAL
+
+
+@pytest.mark.parametrize("question, said", [(UNCOVERED, "The corpus doesn't mention Taiwan or TSMC."),
+                                            (NOT_ENGLISH, NOT_ENGLISH)])
+def test_a_refusal_has_no_buttons(make_service, question, said):
+    async def scenario():
+        async with running_bot(make_service(scripted_engine())) as (fake, bot):
+            token = await fake.slash("ask", {"question": question})
+            return (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+
+    reply = run(scenario())
+    assert said in reply.body["content"] and not reply.body.get("embeds")
+    assert not reply.body.get("components")
+
+
+def test_an_answer_with_nothing_more_has_votes_but_no_more_button(make_service):
+    async def scenario():
+        async with running_bot(make_service(ScriptedEngine({CONTESTED: contested(more={})}))) as (fake, bot):
+            token = await fake.slash("ask", {"question": CONTESTED})
+            return (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}"))[0]
+
+    custom_ids = _custom_ids(run(scenario()).body["components"])
+    assert any(c.startswith("parley:up:") for c in custom_ids)
+    assert not any(c.startswith("parley:more:") for c in custom_ids)

@@ -10,7 +10,11 @@ import pytest
 
 from parley.bot import phrases
 from parley.bot.adapters.slack_app import SlackConfig, build_app, web_client
+from parley.bot.answer import clean_question
+from parley.bot.render.slack_blocks import MORE_ACTION, escape
+from parley.bot.render.text import shown_quote
 from tests.adapters.harness import SECRET, Server, start_worker
+from tests.answers import CONTESTED, NOT_ENGLISH, UNCOVERED, contested_complete, scripted_engine
 from tests.fakes.slack import BOT_USER, FakeSlack
 
 
@@ -127,18 +131,20 @@ def test_an_admin_reindexes_while_questions_are_answered(reindexable, corpus_cop
 
 
 def test_channel_pings_in_a_question_stay_inert(server, fake):
-    _, _, _, response_id = server.command(fake, "/ask", "<!channel> <!here> <@U123> is China an adversary?")
+    question = "<!channel> <!here> <@U123> is China an adversary?"
+    _, _, _, response_id = server.command(fake, "/ask", question)
     answer = fake.wait_for(f"/response/{response_id}")[0].body
     wire = json.dumps(answer)
     assert "<!channel>" not in wire and "<!here>" not in wire and "<@U123>" not in wire
-    assert answer["blocks"][0]["text"]["text"].startswith("&lt;!channel&gt;")
+    assert answer["blocks"][0]["text"]["text"] == escape(clean_question(question)[0])  # as Parley read it
 
 
 def test_a_button_vote_lands_in_sqlite(server, fake, feedback):
     _, _, _, response_id = server.command(fake, "/ask", "Is open-weight AI from China a threat or an opportunity?", user="U7")
     answer = fake.wait_for(f"/response/{response_id}")[0].body
     actions = next(b for b in answer["blocks"] if b["type"] == "actions")
-    up, _, select = actions["elements"]
+    elements = {e["action_id"]: e for e in actions["elements"]}
+    up, select = elements["parley_vote_up"], elements["parley_wrong_framing"]
     assert server.action(fake, up, "U7") == 200
     assert server.action(fake, {**select, "selected_option": select["options"][1]}, "U8") == 200
     deadline = time.monotonic() + 10
@@ -297,3 +303,52 @@ def test_an_unexpected_error_is_an_apology_where_the_user_asked_and_a_trace_in_t
     assert (posted["text"], posted["thread_ts"]) == (phrases.APOLOGY, "1700000009.000100")
     assert caplog.text.count("RuntimeError: encoder exploded") >= 2  # the traces, not just a line
     assert SECRET not in caplog.text and "xoxb-test" not in caplog.text
+
+
+def test_more_answers_the_presser_alone_with_the_complete_answer(make_service, fake, seen):
+    engine = scripted_engine()
+    server = Server(make_service(engine), fake, seen)
+    try:
+        _, _, _, response_id = server.command(fake, "/ask", CONTESTED, user="U7")
+        answer = fake.wait_for(f"/response/{response_id}")[0].body
+        assert "Press More" in json.dumps(answer["blocks"])
+        actions = next(b for b in answer["blocks"] if b["type"] == "actions")
+        more = next(e for e in actions["elements"] if e["action_id"] == MORE_ACTION)
+        assert server.action(fake, more, "U8") == 200
+        pressed = fake.wait_for("/response/", count=2)[1].body
+        time.sleep(0.3)  # room for a wrong extra message to show up
+        assert len(fake.calls("/response/")) == 2
+    finally:
+        server.close()
+    assert (pressed["response_type"], pressed["replace_original"]) == ("ephemeral", False)
+    wire = json.dumps(pressed["blocks"], ensure_ascii=False)
+    for citation in contested_complete().citations:
+        assert escape(" ".join(shown_quote(citation).split())) in wire, citation.n
+    assert "4 passages frame this as a race, 2 as cooperation." in wire
+    assert MORE_ACTION not in wire and "Press More" not in wire
+    assert engine.asked == [(CONTESTED, False), (CONTESTED, True)]
+
+
+def test_more_on_an_answer_no_longer_stored_says_so(make_service, fake, seen):
+    server = Server(make_service(scripted_engine()), fake, seen)
+    try:
+        gone = {"type": "button", "action_id": MORE_ACTION, "value": "000000000000",
+                "text": {"type": "plain_text", "text": "More"}}
+        assert server.action(fake, gone, "U8") == 200
+        reply = fake.wait_for("/response/")[0].body
+    finally:
+        server.close()
+    assert (reply["text"], reply["response_type"]) == (phrases.MORE_GONE, "ephemeral")
+
+
+@pytest.mark.parametrize("question, said", [(UNCOVERED, "The corpus doesn't mention Taiwan or TSMC."),
+                                            (NOT_ENGLISH, NOT_ENGLISH)])
+def test_a_refusal_has_no_buttons(make_service, fake, seen, question, said):
+    server = Server(make_service(scripted_engine()), fake, seen)
+    try:
+        _, _, _, response_id = server.command(fake, "/ask", question)
+        answer = fake.wait_for(f"/response/{response_id}")[0].body
+    finally:
+        server.close()
+    assert [b["type"] for b in answer["blocks"]] == ["header", "section"]
+    assert said in answer["blocks"][1]["text"]["text"]

@@ -80,3 +80,11 @@ def test_seen_events_share_the_votes_file_and_each_event_is_claimed_once_across_
         handle.close()
     tables = {name for (name,) in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"answers", "votes", "seen_events", "our_threads"} <= tables
+
+
+def test_the_question_of_a_recorded_answer_is_found_by_its_id(tmp_path):
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    answer_id = store.record_answer("discord", "Is there a race?", ["p1"])
+    assert store.question_of(answer_id) == "Is there a race?"
+    assert store.question_of("000000000000") is None
+    store.close()

@@ -38,7 +38,8 @@ def test_hostile_questions_get_an_answer_or_a_clear_refusal(engine, question):
     if len(question) > MAX_QUESTION_CHARS:
         assert answer.note and f"{len(' '.join(question.split())):,}" in answer.note and render_plain(answer).startswith("(")
     if not answer.answered:
-        assert answer.citations == [] and "couldn't find anything" in render_plain(answer)
+        said = "Please ask again in English" if answer.kind == "not_english" else "couldn't find anything"
+        assert answer.citations == [] and said in render_plain(answer)
     for message in discord_messages(answer):
         assert discord_problems({"content": message.content, "embeds": message.embeds}) == []
     for message in slack_messages(answer, "0123456789ab"):

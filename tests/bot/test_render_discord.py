@@ -1,5 +1,6 @@
 """Discord rendering is pure: check it over many real answers against Discord's limits."""
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -8,6 +9,7 @@ from parley.bot.answer import Answer, AnswerEngine, Citation, Perspective
 from parley.bot.answer.compose import AnswerSettings
 from parley.bot.measure.evaluate import load_questions
 from parley.bot.render.discord_embeds import escape, render_answer, render_sources
+from tests.answers import CONTESTED, NOT_ENGLISH, contested, contested_complete, not_english, uncovered
 from tests.fakes.discord import message_problems
 from tests.helpers import EVAL_DIR
 
@@ -19,9 +21,9 @@ def citation(n: int, quote: str, stance: str = "race") -> Citation:
 
 @pytest.fixture(scope="module")
 def answers(engine):
-    wordy = AnswerEngine(engine.served, replace(AnswerSettings(), per_framing=8, max_citations=20, max_quote_words=150))
+    wordy = AnswerEngine(engine.served, replace(AnswerSettings(), max_quote_words=150))
     questions = load_questions(EVAL_DIR / "calibration.jsonl")
-    return [engine.ask(q.q) for q in questions] + [wordy.ask(q.q) for q in questions]
+    return [engine.ask(q.q) for q in questions] + [wordy.ask(q.q, complete=True) for q in questions]
 
 
 def test_every_rendered_message_is_within_discord_limits(answers):
@@ -76,3 +78,47 @@ def test_a_refusal_keeps_the_note_about_a_shortened_question():
     answer = Answer("q", False, [], [], "Nothing", note="Your question was 100,000 characters long; I answered its first 990.")
     assert "100,000 characters" in render_answer(answer)[0].content
     assert "100,000 characters" in str(slack_render(answer)[0].blocks)
+
+
+def test_a_hand_built_answer_reads_section_by_section_with_sources_grouped_by_document():
+    [message] = render_answer(contested())
+    [embed] = message.embeds
+    assert message_problems({"content": message.content, "embeds": message.embeds}) == []
+    assert embed["title"] == escape(CONTESTED) and "description" not in embed
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert list(fields) == ["From the corpus", "Race framing", "Cooperation framing", "In the corpus", "Sources"]
+    assert fields["From the corpus"] == ("“Open\\-weight models from China are now close to the frontier.” "
+                                         "[\\[1\\]](https://example.org/letter)")  # unreviewed, but not a framing
+    assert fields["Race framing"] == (
+        "“China will not slow down for anyone. … The race is already on.” [\\[2\\]](https://example.org/summit)"
+        " — Xue Lan \\(Podcast digest\\)\n"
+        "“Washington sees a geopolitical foot race.” [\\[3\\]](https://example.org/letter) *\\(framing not reviewed\\)*")
+    assert fields["In the corpus"].splitlines() == [
+        "2 passages frame this as a race, 1 as cooperation.",
+        "On this point the corpus holds 2 more passages with the race framing and 1 with the cooperation framing. "
+        "Press More to see them all \\(only you will see them\\).",
+    ]
+    assert fields["Sources"].splitlines() == [
+        "\\[1\\]\\[3\\] [The open letter](https://example.org/letter) — Axios",
+        "\\[2\\] [The Beijing summit](https://example.org/summit) — Podcast digest",
+        "\\[4\\] A cooperation brief — Brookings",
+    ]
+
+
+def test_more_is_offered_only_when_the_answer_leaves_passages_out():
+    def shown(answer):
+        return json.dumps([m.embeds for m in render_answer(answer)])
+
+    assert "Press More" in shown(contested())
+    assert "Press More" not in shown(contested(more={"race": 0}))
+    assert "Press More" not in shown(contested_complete())
+    assert "parley ask" not in shown(contested())
+
+
+def test_refusals_by_kind_cite_nothing_and_say_why():
+    [uncovered_message] = render_answer(uncovered())
+    assert uncovered_message.embeds == []
+    assert "The corpus doesn't mention Taiwan or TSMC." in uncovered_message.content
+    assert "/sources" in uncovered_message.content
+    [foreign] = render_answer(not_english())
+    assert foreign.embeds == [] and NOT_ENGLISH in foreign.content and "in English" in foreign.content

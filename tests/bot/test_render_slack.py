@@ -9,15 +9,16 @@ from parley.bot.answer import Answer, AnswerEngine, Citation, Perspective
 from parley.bot.answer.compose import AnswerSettings
 from parley.bot.measure.evaluate import load_questions
 from parley.bot.render.slack_blocks import escape, render_answer, render_sources
+from tests.answers import NOT_ENGLISH, contested, contested_complete, not_english, uncovered
 from tests.fakes.slack import blocks_problem
 from tests.helpers import EVAL_DIR, PROJECT_DIR
 
 
 @pytest.fixture(scope="module")
 def answers(engine):
-    wordy = AnswerEngine(engine.served, replace(AnswerSettings(), per_framing=10, max_citations=25, max_quote_words=200))
+    wordy = AnswerEngine(engine.served, replace(AnswerSettings(), max_quote_words=200))
     questions = load_questions(EVAL_DIR / "calibration.jsonl")
-    return [engine.ask(q.q) for q in questions] + [wordy.ask(q.q) for q in questions]
+    return [engine.ask(q.q) for q in questions] + [wordy.ask(q.q, complete=True) for q in questions]
 
 
 def test_every_message_is_valid_block_kit_within_limits(answers):
@@ -58,3 +59,46 @@ def test_sources_and_manifest(engine):
     assert {c["command"] for c in manifest["features"]["slash_commands"]} == {"/ask", "/sources", "/reindex"}
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert {"app_mention", "message.im"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
+
+
+def test_a_hand_built_answer_reads_section_by_section_with_sources_grouped_by_document():
+    [message] = render_answer(contested(), "0123456789ab")
+    assert [b["type"] for b in message.blocks] == ["header", "section", "section", "section", "context", "section",
+                                                   "actions"]
+    sections = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
+    assert sections[0] == ("*From the corpus*\n> “Open-weight models from China are now close to the frontier.” "
+                           "<https://example.org/letter|[1]>")  # unreviewed, but not a framing
+    assert sections[1] == (
+        "*Race framing*\n"
+        "> “China will not slow down for anyone. … The race is already on.” <https://example.org/summit|[2]>"
+        " — Xue Lan (Podcast digest)\n"
+        "> “Washington sees a geopolitical foot race.” <https://example.org/letter|[3]> _(framing not reviewed)_")
+    assert sections[3] == ("*Sources*\n[1][3] <https://example.org/letter|The open letter> — Axios\n"
+                           "[2] <https://example.org/summit|The Beijing summit> — Podcast digest\n"
+                           "[4] A cooperation brief — Brookings")
+    tally, more = (e["text"] for e in message.blocks[4]["elements"])
+    assert tally == "2 passages frame this as a race, 1 as cooperation."
+    assert more.startswith("On this point the corpus holds 2 more passages with the race framing")
+    assert more.endswith("Press More to see them all (only you will see them).")
+    buttons = message.blocks[-1]["elements"]
+    assert [b["action_id"] for b in buttons] == ["parley_vote_up", "parley_vote_down", "parley_more",
+                                                 "parley_wrong_framing"]
+    assert buttons[2]["value"] == "0123456789ab" and buttons[2]["text"]["text"] == "More"
+    assert "Press More" in message.text and "parley ask" not in message.text  # the fallback agrees
+
+
+def test_the_more_button_comes_only_with_more_to_show():
+    for answer in (contested(more={"race": 0, "cooperation": 0}), contested_complete()):
+        [message] = render_answer(answer, "0123456789ab")
+        actions = next(b for b in message.blocks if b["type"] == "actions")
+        assert "parley_more" not in [e["action_id"] for e in actions["elements"]]
+        assert "Press More" not in json.dumps(message.blocks)
+
+
+def test_refusals_by_kind_have_no_buttons_and_say_why():
+    [uncovered_message] = render_answer(uncovered(), "0123456789ab")
+    assert [b["type"] for b in uncovered_message.blocks] == ["header", "section"]
+    assert "The corpus doesn't mention Taiwan or TSMC." in uncovered_message.blocks[1]["text"]["text"]
+    [foreign] = render_answer(not_english(), "0123456789ab")
+    assert [b["type"] for b in foreign.blocks] == ["header", "section"]
+    assert f'"{NOT_ENGLISH}"' in foreign.blocks[1]["text"]["text"] and "in English" in foreign.text

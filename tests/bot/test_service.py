@@ -13,7 +13,8 @@ from parley.bot.feedback import FeedbackStore
 from parley.bot.service import Asked, Refused, Reindexed, Service, User, Wait
 from parley.index.build import ChunkSettings
 from parley.index.served import Reindexer, ReindexJob, ServedIndex
-from tests.helpers import STANCE_LABELS
+from tests import answers as scripted
+from tests.helpers import CLAIM_LABELS
 
 ALICE = User("slack", "U1")
 CONTESTED = "Is open-weight AI from China a threat or an opportunity?"
@@ -82,7 +83,7 @@ def test_the_local_console_service_records_nothing(engine, db):
 
 def test_a_non_admin_is_refused_a_reindex_and_nothing_is_built(index_copy, corpus_copy, embedder, feedback):
     engine = AnswerEngine(ServedIndex(index_copy))
-    reindexer = Reindexer(engine.served, embedder, ReindexJob(corpus_copy, ChunkSettings(), STANCE_LABELS))
+    reindexer = Reindexer(engine.served, embedder, ReindexJob(corpus_copy, ChunkSettings(), CLAIM_LABELS))
     service = Service(engine, reindexer, feedback, cooldown_seconds=0)
     (corpus_copy / "extra.txt").write_text("---\ntitle: A note on lunar stations\n---\nA lunar research station "
                                            "would run on a small fission reactor through the long lunar night.\n")
@@ -104,3 +105,20 @@ def test_a_non_admin_is_refused_a_reindex_and_nothing_is_built(index_copy, corpu
 def test_without_a_reindexer_even_an_admin_is_told_why_not(engine, feedback):
     service = Service(engine, None, feedback, cooldown_seconds=0)
     assert service.reindex(User("slack", "UADMIN"), admin=True) == Refused(phrases.REINDEX_UNAVAILABLE)
+
+
+def test_more_asks_the_recorded_question_again_for_the_complete_answer(feedback, db):
+    engine = scripted.scripted_engine()
+    service = Service(engine, None, feedback, cooldown_seconds=60)
+    asked = service.ask(ALICE, scripted.CONTESTED)
+    bob = User("slack", "U2")
+    more = service.more(bob, asked.answer_id)
+    assert isinstance(more, Asked) and more.answer.complete and len(more.answer.citations) == 7
+    assert engine.asked == [(scripted.CONTESTED, False), (scripted.CONTESTED, True)]
+    assert more.answer_id not in (None, asked.answer_id)  # the complete answer gets votes of its own
+    assert rows(db, "SELECT question FROM answers") == [(scripted.CONTESTED,)] * 2
+
+    assert isinstance(service.more(bob, asked.answer_id), Wait)  # More is asking: the cooldown holds
+    assert service.more(User("slack", "U3"), "000000000000") == Refused(phrases.MORE_GONE)
+    assert service.ask(User("slack", "U4"), scripted.UNCOVERED).answer_id is None  # a refusal has nothing to expand
+    assert Service(engine, None, None, cooldown_seconds=0).more(ALICE, asked.answer_id) == Refused(phrases.MORE_GONE)

@@ -8,8 +8,9 @@ import pytest
 from tests.helpers import EVAL_DIR, run_parley
 
 SEARCH_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "start", "end", "score", "stance"}
-ASK_KEYS = {"question", "answered", "text", "perspectives", "citations"}
-CITATION_KEYS = {"n", "passage_id", "doc_id", "title", "publisher", "url", "quote", "start", "end", "stance", "score"}
+ASK_KEYS = {"question", "answered", "kind", "text", "perspectives", "citations"}
+CITATION_KEYS = {"n", "passage_id", "doc_id", "title", "publisher", "url", "quote", "start", "end", "stance", "score",
+                 "parts", "speaker", "reviewed"}
 STANCES = {"race", "cooperation", "neutral"}
 
 
@@ -51,7 +52,19 @@ def test_ask_json_contract_from_stdin(index_env):
     assert {p["stance"] for p in contested["perspectives"]} >= {"race", "cooperation"}
     for citation in contested["citations"]:
         assert set(citation) == CITATION_KEYS and citation["stance"] in STANCES
+        assert citation["quote"] == " … ".join(part["text"] for part in citation["parts"])
+        assert isinstance(citation["reviewed"], bool)
+    assert offtopic["kind"] == "not_covered"
     assert (offtopic["answered"], offtopic["citations"], offtopic["perspectives"]) == (False, [], [])
+
+
+def test_ask_all_shows_every_relevant_quote_and_offers_no_more(index_env):
+    question = "Is open-weight AI from China a threat or an opportunity?"
+    short, complete = (run_parley("ask", question, "--json", *flags, env=index_env) for flags in ((), ("--all",)))
+    assert short.returncode == complete.returncode == 0, short.stderr + complete.stderr
+    short, complete = json.loads(short.stdout), json.loads(complete.stdout)
+    assert len(complete["citations"]) > len(short["citations"])
+    assert "parley ask --all" in short["text"] and "parley ask --all" not in complete["text"]
 
 
 def test_ask_for_people_prints_the_plain_text(index_env):
@@ -88,10 +101,27 @@ def test_eval_reports_every_metric_with_baselines_from_the_same_run(index_env):
     report = json.loads(result.stdout)
     assert report["questions"] == 17
     assert [row["name"] for row in report["rows"]] == ["Parley (hybrid)", "BM25 only", "dense only"]
+    assert report["kinds"] == {"factual": 12, "contested": 2, "neartopic": 0, "offtopic": 3, "foreign": 0,
+                               "markup": 0}
     for row in report["rows"]:
         assert 0 < row["p50_ms"] <= row["p95_ms"]
         assert row["faithfulness"] == 1.0
-    assert 0 < report["stance_lodo_macro_f1"] <= 1
+        assert row["n"]["fact_in_first_3"] == 12 and row["n"]["both_framings_on_point"] == 2
+        assert row["n"]["offtopic_refused"] == 3 and row["neartopic_refused"] is None
+        assert set(row["failing"]) >= {"both_framings_on_point", "fact_in_first_3", "answerable_refused",
+                                       "false_statements", "faithfulness"}
+    classifier = report["framing_classifier_lodo"]
+    assert classifier is None or classifier["documents"] > 1
+
+
+def test_eval_prints_a_block_per_mode_within_a_hundred_columns(index_env):
+    result = run_parley("eval", str(EVAL_DIR / "dev.jsonl"), env=index_env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "17 questions: 12 factual, 2 contested, 3 offtopic"
+    assert "Parley (hybrid)" in lines and "BM25 only" not in lines
+    assert "both framings, on-point evidence" in result.stdout and "p50 / p95 ms" in result.stdout
+    assert max(len(line) for line in lines) <= 100
 
 
 def test_eval_of_a_malformed_question_file_names_the_line(tmp_path, index_env):

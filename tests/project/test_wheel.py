@@ -57,5 +57,7 @@ def test_a_wheel_in_a_fresh_venv_builds_the_index_and_answers(tmp_path):
     assert answer["answered"] and answer["citations"]
     documents = {d["doc_id"]: d["text"] for d in json.loads(
         next((elsewhere / "data" / "index" / "current").glob("documents.json")).read_text())}
-    for citation in answer["citations"]:
-        assert documents[citation["doc_id"]][citation["start"]:citation["end"]] == citation["quote"]
+    for citation in answer["citations"]:  # every part verbatim, at its offsets; the quote shows them joined
+        text = documents[citation["doc_id"]]
+        assert all(text[part["start"]:part["end"]] == part["text"] for part in citation["parts"])
+        assert citation["quote"] == " … ".join(part["text"] for part in citation["parts"])
