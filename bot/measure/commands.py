@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import asdict
 
 from parley.bot.settings import Settings
 from parley.bot.wiring import build_embedder, build_engine
@@ -23,19 +24,21 @@ def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings)
     modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]
     rows = [evaluate(engine, questions, mode) for mode in modes]
-    stance = None
-    if settings.stance_labels and settings.stance_labels.is_file():
-        stance = cross_validate(load_labels(settings.stance_labels))
+    framing = None  # the framing classifier, leave-one-document-out over the reviewed claim labels
+    if settings.claim_labels and settings.claim_labels.is_file():
+        framing = cross_validate(load_labels(settings.claim_labels))
     if args.json:
-        extra = {"stance_lodo_macro_f1": stance.macro_f1 if stance else None,
-                 "stance_lodo_per_class_f1": stance.per_class_f1 if stance else None}
-        print(as_json(rows, questions, extra))
+        print(as_json(rows, questions, {"framing_classifier_lodo": asdict(framing) if framing else None}))
     else:
         print(format_table(rows, questions))
-        if stance:
-            per_class = ", ".join(f"{k} {v:.3f}" for k, v in stance.per_class_f1.items())
-            print(f"Stance macro-F1, leave-one-document-out over {stance.passages} labelled passages "
-                  f"of {stance.documents} documents: {stance.macro_f1:.3f} ({per_class})")
+        if framing:
+            def figure(value: float | None) -> str:
+                return "-" if value is None else f"{value:.3f}"
+
+            scores = ", ".join(f"{name} P {figure(framing.precision[name])} R {figure(framing.recall[name])}"
+                               for name in framing.precision)
+            print(f"\nFraming classifier, leave-one-document-out over {framing.sentences} labelled sentences "
+                  f"of {framing.documents} documents,\n  at confidence {framing.confidence:g}: {scores}")
     return 0
 
 
@@ -62,7 +65,7 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
     embedder = build_embedder(settings)
     figures += bench.warm_latency(build_engine(settings), embedder, questions, passes=3)
     step("re-index")
-    figures += bench.reindex(settings.corpus_dir, settings.stance_labels, embedder, args.repeats)
+    figures += bench.reindex(settings.corpus_dir, settings.claim_labels, embedder, args.repeats)
     scale_results = []
     for size in args.scale:
         step(f"scale: {size:,} synthetic passages")
