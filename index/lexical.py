@@ -53,10 +53,12 @@ TITLES = frozenset("senator sen president secretary professor prof dr mr mrs ms 
 
 
 def specific_terms(question: str, common_words: Mapping[str, int] | None = None) -> list[str]:
-    """The words of ``question`` that name something specific: a capitalised word after the
-    first, an acronym, a name with digits, a year; and, with ``common_words`` (word ->
-    2 everyday, 1 uncommon), a word rarer than that, or two uncommon words in a row (a
-    lower-case name such as "jensen huang")."""
+    """The words of ``question`` that name something specific: a name with digits (H200),
+    a year, an acronym, a capitalised word after the first that is not everyday English,
+    and, with ``common_words`` (word -> 2 everyday, 1 uncommon), two rare words in a row (a
+    lower-case name such as "jensen huang"). A lone rare lower-case word does not count:
+    "checkable" and "asml" are equally rare, and refusing an answerable question is worse
+    than answering a trap."""
     words = [w.rstrip(".'’") for w in _WORD.findall(question)]
     bands = common_words or {}
 
@@ -74,9 +76,8 @@ def specific_terms(question: str, common_words: Mapping[str, int] | None = None)
             (has_digit and has_alpha)
             or _YEAR.fullmatch(word)
             or (has_alpha and len(word) > 1 and word.isupper())
-            or (position > 0 and word[:1].isupper() and word[1:].islower() and len(word) > 2)
-            or band(word) == 0
-            or (band(word) == 1 and any(band(n) < 2 for n in neighbours))
+            or (position > 0 and word[:1].isupper() and word[1:].islower() and len(word) > 2 and band(word) < 2)
+            or (word.islower() and band(word) < 2 and any(n.islower() and band(n) < 2 for n in neighbours))
         ):
             if bm25_tokens([word])[0] and word.lower() not in TITLES:  # "The", "Senator" name nothing
                 found.append(word)

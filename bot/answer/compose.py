@@ -29,7 +29,7 @@ _OPINION = re.compile(
     r"\b(should|shouldn't|ought|smart|wise|fair|naive|good idea|bad idea|good sign|worth|really|actually|"
     r"agree|disagree|right to|is (?:he|she|that|it|this) right|wrong|cope|hype|overblown|hot take|better off|"
     r"would it|does it matter|matter much|gotta|have to|need to|must we|point of|threat or|or not|"
-    r"or (?:just|is it)|vs\.?|versus|do you think|makes? sense|good|bad|dumb)\b|, right\b",
+    r"or (?:just|is it)|do you think|makes? sense|good|bad|dumb)\b|, right\b",
     re.IGNORECASE)
 _FRAMING_TOPIC = re.compile(
     r"\b(race|racing|arms race|win|winning|won|beat|lose|losing|ahead|behind|cooperat\w*|collaborat\w*|"
@@ -67,7 +67,7 @@ class AnswerSettings:
     framing_floor: float = 0.15
     bearing_floor: float = 0.45
     # "N more passages on this point" counts the passages whose claims reach this.
-    more_floor: float = 0.25
+    more_floor: float = 0.35
     # "No claim frames this point as ..." only when no claim of it reaches this.
     absent_floor: float = 0.0
     # On a contested question, a direct quote is added when its sentence scores this.
@@ -130,7 +130,7 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
     if answer_quotes and kind == "factual":
         sections.append(("answer", answer_quotes))
     sections += [(f, framed[f]) for f in framing_order]
-    if answer_quotes and kind == "contested":
+    if answer_quotes and kind == "contested":  # the framings lead; context follows
         sections.append(("answer", answer_quotes))
     citations: list[Citation] = []
     perspectives: list[Perspective] = []

@@ -36,9 +36,10 @@ _ENGLISH = set("the a an is are was were do does did what who why how which when
                "or with about should would could can will be it this that they we you i not".split())
 _OTHER = set("el la los las del y es son qué que cómo cuál sobre para por con una dijo hay entre "
              "le les des du est et sur pour avec une selon quel quelle qui faut il "
-             "der die das und ist nicht mit über für ein eine wie was sind zwischen hat "
+             "der die das und ist nicht mit über für ein eine wie sind zwischen hat von auf zu im dem den des "
+             "sich auch oder wird werden nach bei gegen "
              "il lo gli di che è sono hanno per nel quanto della "
-             "o os as em um não como foi".split())
+             "o os as em um não como foi dos das pela pelo ou contra são estão".split())
 
 
 def strip_markup(text: str) -> str:

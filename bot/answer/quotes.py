@@ -29,13 +29,16 @@ def quote_span(hit: Hit, text: str, *, max_words: int, margin: float) -> tuple[i
     # sentences close to the best one; a weak sentence between two good ones may ride along.
     threshold = max(scores) - margin
     best = scores.index(max(scores))
+    # A window no better than a shorter one is not taken: a weak sentence rides along only
+    # between two good ones, never at an edge.
     best_window, best_value = (best, best), -1.0
     for first in range(len(spans)):
         for last in range(first, min(first + 3, len(spans))):
             if _words(text, (spans[first][0], spans[last][1])) > max_words and last > first:
                 break
             value = sum(max(0.0, scores[i] - threshold) for i in range(first, last + 1))
-            if value > best_value + 1e-9:
+            shorter = last - first < best_window[1] - best_window[0]
+            if value > best_value + 1e-9 or (abs(value - best_value) <= 1e-9 and shorter):
                 best_window, best_value = (first, last), value
     first, last = best_window
     start = spans[first][0]

@@ -142,7 +142,7 @@ def test_dev_set_answer_targets(engine):
     [
         ("How do I bake sourdough bread at home?", ()),
         ("Who won the 2022 FIFA World Cup?", ("2022", "FIFA")),
-        ("How do I reverse a linked list in Python?", ("Python",)),
+        ("How do I reverse a linked list in Python?", ()),
         ("what did elon musk say about the ai race with china", ("elon", "musk")),
         ("How big are the fines under the EU AI Act?", ("EU",)),
     ],
