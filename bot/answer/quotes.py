@@ -9,6 +9,8 @@ import re
 from parley.index.search import Hit, SentenceMatch
 
 _LIST_MARKER = re.compile(r"(?:[-•*]|\d+[.)])\s+")
+# A sentence that says who spoke: the quote is widened to it, so the words keep their speaker.
+_ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|wrote|writes|argued|argues|added)\b", re.IGNORECASE)
 # A sentence's score is its cosine with the question plus this much of its term overlap:
 # a sentence that names what was asked beats one that is merely on the same theme.
 OVERLAP_WEIGHT = 0.15
@@ -41,6 +43,11 @@ def quote_span(hit: Hit, text: str, *, max_words: int, margin: float) -> tuple[i
             if value > best_value + 1e-9 or (abs(value - best_value) <= 1e-9 and shorter):
                 best_window, best_value = (first, last), value
     first, last = best_window
+    following = last + 1
+    if (following < len(spans) and not _ATTRIBUTION.search(text, spans[first][0], spans[last][1])
+            and _ATTRIBUTION.search(text, spans[following][0], spans[following][1])
+            and _words(text, (spans[first][0], spans[following][1])) <= max_words + 30):
+        last = following
     start = spans[first][0]
     # A list marker is layout, not words: the quote starts after it (still a verbatim slice).
     marker = _LIST_MARKER.match(text, start)

@@ -133,3 +133,17 @@ def test_close_neighbours_ride_along_within_the_word_limit():
     assert citation.quote == "Chips are the front line. Washington must win the AI race before Beijing does."
     [short] = compose(retrieval(race), AnswerSettings(max_quote_words=10)).citations
     assert short.quote == "Washington must win the AI race before Beijing does."
+
+
+def test_a_direct_quote_is_widened_to_the_sentence_that_names_its_speaker():
+    text = "Talks must come from strength. Nobody doubts that, said a senator from Ohio. Then the vote came."
+    document = IndexedDocument(doc_id="said-doc", title="Said", publisher="Pub", url=None, date=None, kind=None,
+                               content_sha256="0" * 64, text=text, passage_count=1)
+    passage = Passage(passage_id="p9", doc_id="said-doc", text=text, start=0, end=len(text))
+    hit = Hit(row=9, passage=passage, score=1.0, dense=0.6, sentence=0.8, bm25=1.0, bm25_share=1.0,
+              sentences=(SentenceMatch(0, 30, 0.8, 0.0, sentence=0), SentenceMatch(31, 76, 0.1, 0.0, sentence=1),
+                         SentenceMatch(77, 95, 0.1, 0.0, sentence=2)))
+    retrieval = Retrieval(question="Who wants talks from strength?", hits=(hit,), lexical_best=hit, coverage=0.0,
+                          documents=MappingProxyType({"said-doc": document}))
+    [citation] = compose(retrieval, AnswerSettings()).citations
+    assert citation.quote == "Talks must come from strength. Nobody doubts that, said a senator from Ohio."
