@@ -113,8 +113,8 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
         shown = {q.passage_id for q in picked}
         closer = {c.passage.passage_id for c in addressing if c.relevance >= max(floor, settings.more_floor)}
         more[framing] = len(closer - shown)
-    if kind == "contested":
-        # One quote that speaks to the question directly, when one does, after the framings.
+    if kind == "contested" and not all(framed.values()):
+        # A framing is missing: one quote that speaks to the question directly, after them.
         strong = [h for h in direct if max((_score(s) for s in h.sentences), default=0) >= settings.context_floor]
         chosen += _pick_direct(strong or (direct if not any(framed.values()) else []), retrieval, settings, 1,
                                chosen)
