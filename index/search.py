@@ -16,6 +16,7 @@ gate reads. The answer core sees the index only through this data.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,7 @@ from parley.index.store import LoadedIndex
 # as the same point (cosine of their vectors).
 CLAIMS_PER_FRAMING = 32
 SAME_POINT = 0.88
+_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,5}")
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -165,10 +167,16 @@ class Retriever:
         its dotted form ("DC" as "D.C.", which the tokenizer does not keep)."""
         if self.index.lexical.knows(term):
             return True
-        if term.isupper() and term.isalpha() and len(term) <= 5:
-            dotted = re.compile(r"\b" + r"\.?".join(term) + r"\.")
-            return any(dotted.search(document.text) for document in self.index.documents.values())
-        return False
+        return term.isupper() and term.lower() in self._dotted_acronyms
+
+    @functools.cached_property
+    def _dotted_acronyms(self) -> frozenset[str]:
+        """Every dotted acronym of the corpus ("D.C." as "dc"), found once per version:
+        scanning every document for each question would grow with the corpus."""
+        found = set()
+        for document in self.index.documents.values():
+            found.update(m.group(0).replace(".", "").lower() for m in _DOTTED.finditer(document.text))
+        return frozenset(found)
 
     def _claims_for(self, framing: str, query: np.ndarray, question: str) -> tuple[ClaimHit, ...]:
         """The claims of ``framing`` closest to the question, over every claim in the index."""

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from parley.bot.answer.compose import AnswerSettings, compose
 from parley.bot.answer.question import clean_question, is_english
 from parley.bot.answer.types import Answer, SourceSummary
+from parley.index.chunk import STANCES
 from parley.index.search import Hit, Mode
 from parley.index.served import ServedIndex
 
@@ -35,21 +37,16 @@ class AnswerEngine:
 
     def sources(self) -> list[SourceSummary]:
         index = self.served.retriever().index
-        summaries = []
-        for document in index.documents.values():
-            stances = {"race": 0, "cooperation": 0, "neutral": 0}
-            for passage in index.passages:
-                if passage.doc_id == document.doc_id:
-                    stances[passage.stance] += 1
-            summaries.append(
-                SourceSummary(
-                    doc_id=document.doc_id,
-                    title=document.title,
-                    publisher=document.publisher,
-                    url=document.url,
-                    date=document.date,
-                    passages=document.passage_count,
-                    stances=stances,
-                )
+        counts = Counter((p.doc_id, p.stance) for p in index.passages)  # one pass, not one per document
+        return [
+            SourceSummary(
+                doc_id=document.doc_id,
+                title=document.title,
+                publisher=document.publisher,
+                url=document.url,
+                date=document.date,
+                passages=document.passage_count,
+                stances={s: counts[(document.doc_id, s)] for s in STANCES},
             )
-        return summaries
+            for document in index.documents.values()
+        ]
