@@ -21,7 +21,14 @@ from parley.index.clean import clean_text
 from parley.index.corpus import CorpusProblem, IndexedDocument, SourceDocument, load_corpus
 from parley.index.embed import Embedder
 from parley.index.errors import CorpusError, IndexUnreadableError, NoIndexError, ParleyError
-from parley.index.manifest import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, EncoderRecord, Manifest, file_sha256
+from parley.index.manifest import (
+    ENCODER_FILE,
+    EXPORT_SCHEME,
+    TOKENIZER_FILE,
+    EncoderRecord,
+    Manifest,
+    file_sha256,
+)
 from parley.index.onnx_export import export_query_encoder
 from parley.index.sentences import SentenceTable
 from parley.index.stance import CLAIM_FRAMINGS, Claim, label_claims, labels_fingerprint, load_labels, passage_stance
@@ -97,6 +104,7 @@ def build_index(
 
         previous_unusable = None
         try:
+            # Checked against its hashes: a damaged version is rebuilt, never "up to date".
             manifest = location.current_manifest()
         except NoIndexError:
             manifest = None

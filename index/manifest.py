@@ -1,13 +1,18 @@
 """What a version of the index holds and how it was made: the manifest, written last and
 read first, and the records of the model and of its exported query encoder.
 
-A version is only served when every file the manifest lists has the size it records, and
-only compared with vectors of the same model (name, dimension, weights hash).
+A version is only served when every file the manifest lists has the size and SHA-256 it
+records, and only compared with vectors of the same model (name, dimension, weights hash).
+Hashing a large index at every start would cost seconds, so a version's files are hashed
+once and the result is cached beside them, keyed by each file's inode, size, mtime and
+ctime: any write to a file (which always moves its ctime) makes it hashed again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -16,8 +21,12 @@ from parley.index.errors import IndexUnreadableError
 
 # 2: each version carries its ONNX query encoder (query_encoder.py).
 # 3: each sentence carries its claim (framing, confidence, reviewed, speaker).
-FORMAT_VERSION = 3
+# 4: every file's SHA-256, not only its size: same-size damage is caught too.
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
+# Which files of a version were hashed and found whole, by their stat (see above). Not a
+# file of the version: it is written after the manifest, by whoever verifies first.
+VERIFIED = ".verified.json"
 ENCODER_FILE = "query-encoder.onnx"
 TOKENIZER_FILE = "query-tokenizer.json"
 # Bump when the exported graph or the tokenizer set-up changes: the next build re-exports.
@@ -46,6 +55,14 @@ class EncoderRecord(BaseModel):
     max_tokens: int
 
 
+class FileRecord(BaseModel):
+    """One file of a version: its size and content hash."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    bytes: int
+    sha256: str
+
+
 class Manifest(BaseModel):
     """What a version of the index holds and how it was made; written last, read first."""
 
@@ -58,10 +75,10 @@ class Manifest(BaseModel):
     documents: dict[str, str]  # doc_id -> content sha256
     passage_count: int
     built_at: str
-    files: dict[str, int]  # relative path -> bytes
+    files: dict[str, FileRecord]  # relative path -> size and hash
 
     def total_bytes(self, directory: Path) -> int:
-        return sum(self.files.values()) + (directory / MANIFEST).stat().st_size
+        return sum(record.bytes for record in self.files.values()) + (directory / MANIFEST).stat().st_size
 
     def matches_model(self, model: ModelInfo) -> bool:
         return self.model == model
@@ -84,15 +101,67 @@ def read_manifest(directory: Path) -> Manifest:
             f"The index at {directory} has format version {manifest.format_version}; this "
             f"Parley reads version {FORMAT_VERSION}. {REBUILD_HINT}"
         )
-    for name, expected in manifest.files.items():
+    for name, record in manifest.files.items():
         file = directory / name
         actual = file.stat().st_size if file.is_file() else None
-        if actual != expected:
-            found = "is missing" if actual is None else f"is {actual} bytes, expected {expected}"
+        if actual != record.bytes:
+            found = "is missing" if actual is None else f"is {actual} bytes, expected {record.bytes}"
             raise IndexUnreadableError(
                 f"The index at {directory} is damaged: {name} {found}. {REBUILD_HINT}"
             )
     return manifest
+
+
+def verify_contents(directory: Path, manifest: Manifest) -> None:
+    """Check every file of the version against its hash in the manifest; a damaged one is
+    an ``IndexUnreadableError`` naming it. Files already verified and unchanged since (by
+    their stat) are not hashed again."""
+    cache_path = directory / VERIFIED
+    try:
+        cached = json.loads(cache_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cached = {}
+    verified = {}
+    for name, record in manifest.files.items():
+        file = directory / name
+        try:
+            stamp = _stamp(file)
+            if cached.get(name) != [record.sha256, *stamp] and file_sha256(file) != record.sha256:
+                raise IndexUnreadableError(
+                    f"The index at {directory} is damaged: {name} does not match its hash in the "
+                    f"manifest. {REBUILD_HINT}"
+                )
+        except OSError as error:
+            raise IndexUnreadableError(
+                f"The index at {directory} has no readable {name} ({error.strerror}). {REBUILD_HINT}"
+            ) from None
+        verified[name] = [record.sha256, *stamp]
+    if verified != cached:
+        _write_cache(cache_path, verified)
+
+
+def files_of(directory: Path) -> dict[str, FileRecord]:
+    """Every file below ``directory``, by its path relative to it, hashed."""
+    return {
+        path.relative_to(directory).as_posix(): FileRecord(bytes=path.stat().st_size, sha256=file_sha256(path))
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != VERIFIED
+    }
+
+
+def _stamp(file: Path) -> list[int]:
+    info = file.stat()
+    return [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def _write_cache(path: Path, verified: dict) -> None:
+    """Best effort: a read-only index is simply hashed again next time."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(verified), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
 
 
 def file_sha256(path: Path) -> str:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.errors import IndexUnreadableError
-from parley.index.manifest import ENCODER_FILE, REBUILD_HINT, TOKENIZER_FILE, EncoderRecord, ModelInfo, file_sha256
+from parley.index.manifest import ENCODER_FILE, TOKENIZER_FILE, EncoderRecord, ModelInfo
 
 
 class OnnxQueryEncoder:
@@ -31,18 +30,8 @@ class OnnxQueryEncoder:
 
         self.info = model
         self.record = record
-        for name, expected in ((ENCODER_FILE, record.onnx_sha256), (TOKENIZER_FILE, record.tokenizer_sha256)):
-            try:
-                actual = file_sha256(directory / name)
-            except OSError as error:
-                raise IndexUnreadableError(
-                    f"The index at {directory} has no readable {name} ({error.strerror}). {REBUILD_HINT}"
-                ) from None
-            if actual != expected:
-                raise IndexUnreadableError(
-                    f"The index at {directory} is damaged: {name} does not match its hash in the "
-                    f"manifest. {REBUILD_HINT}"
-                )
+        # The files were checked against their hashes when the version was loaded
+        # (``store.load_index``).
         options = onnxruntime.SessionOptions()
         # 0 lets onnxruntime use every core; a bot answering several questions at once may
         # prefer 1 per question (setting query_threads).

@@ -2,7 +2,7 @@
 
     manifest.json     format version, model (name, dimension, weights hash), pipeline
                       settings, each document's content hash, passage count, build time,
-                      and the size of every other file (a truncated file is caught on load)
+                      and the size and SHA-256 of every other file (damage is caught on load)
     documents.json    metadata and cleaned text of each document
     passages.jsonl    one passage a line: id, doc_id, text, start, end, stance
     vectors.faiss     the passage vectors (vectors.py), row i = passage i
@@ -38,7 +38,9 @@ from parley.index.manifest import (
     EncoderRecord,
     Manifest,
     ModelInfo,
+    files_of,
     read_manifest,
+    verify_contents,
 )
 from parley.index.query_encoder import OnnxQueryEncoder
 from parley.index.sentences import SentenceTable
@@ -86,11 +88,7 @@ def write_index(
     LexicalIndex.build(bm25_texts).save(directory / BM25_DIR)
     _write_text(directory / COMMON_WORDS, "".join(f"{w} {band}\n" for w, band in sorted((common_words or {}).items())))
 
-    files = {
-        path.relative_to(directory).as_posix(): path.stat().st_size
-        for path in sorted(directory.rglob("*"))
-        if path.is_file()
-    }
+    files = files_of(directory)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=model,
@@ -143,6 +141,7 @@ class LoadedIndex:
 def load_index(directory: Path) -> LoadedIndex:
     """Read a whole version of the index; any damage is one clear ``IndexUnreadableError``."""
     manifest = read_manifest(directory)
+    verify_contents(directory, manifest)
     try:
         raw_documents = json.loads((directory / DOCUMENTS).read_text(encoding="utf-8"))
         documents = {d["doc_id"]: IndexedDocument(**d) for d in raw_documents}

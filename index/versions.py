@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from parley.index.errors import BuildLockedError, NoIndexError
-from parley.index.manifest import Manifest, read_manifest
+from parley.index.manifest import Manifest, read_manifest, verify_contents
 from parley.index.store import LoadedIndex, fsync_directory, load_index
 
 CURRENT = "current"
@@ -59,7 +59,11 @@ class IndexLocation:
         return target
 
     def current_manifest(self) -> Manifest:
-        return read_manifest(self.current_version())
+        """The served version's manifest, once every file it lists matches its hash."""
+        version = self.current_version()
+        manifest = read_manifest(version)
+        verify_contents(version, manifest)
+        return manifest
 
     def open(self) -> LoadedIndex:
         """Load the served version whole."""

@@ -121,6 +121,23 @@ def damage_truncate_vectors(version: Path) -> None:
     vectors.write_bytes(vectors.read_bytes()[:1000])
 
 
+def overwrite_middle(file: Path, size: int = 4096) -> None:
+    """Same-size damage: a block of zeros in the middle, the length unchanged."""
+    data = bytearray(file.read_bytes())
+    middle = len(data) // 2
+    block = min(size, len(data) - middle)
+    data[middle : middle + block] = bytes(block)
+    file.write_bytes(bytes(data))
+
+
+def damage_zero_vectors_block(version: Path) -> None:
+    overwrite_middle(version / "vectors.faiss")
+
+
+def damage_zero_bm25_scores(version: Path) -> None:
+    overwrite_middle(version / "bm25" / "data.csc.index.npy", 256)
+
+
 def damage_drop_bm25(version: Path) -> None:
     shutil.rmtree(version / "bm25")
 
@@ -139,6 +156,8 @@ def damage_future_format(version: Path) -> None:
     ("damage", "says"),
     [
         (damage_truncate_vectors, "vectors.faiss is 1000 bytes"),
+        (damage_zero_vectors_block, "vectors.faiss does not match its hash"),
+        (damage_zero_bm25_scores, "bm25/data.csc.index.npy does not match its hash"),
         (damage_drop_bm25, "is missing"),
         (damage_garble_manifest, "manifest"),
         (damage_future_format, "format version 99"),
@@ -168,12 +187,23 @@ def test_index_of_another_model_is_refused(index_copy, embedder):
         index_copy.open().check_model(embedder.info)
 
 
-def test_damaged_index_is_rebuilt_by_a_plain_build(index_copy, embedder):
-    damage_truncate_vectors(index_copy.current_version())
+@pytest.mark.parametrize("damage", [damage_truncate_vectors, damage_zero_vectors_block])
+def test_damaged_index_is_rebuilt_by_a_plain_build(index_copy, embedder, damage):
+    damage(index_copy.current_version())
     report = build_index(CORPUS_DIR, index_copy, embedder, claim_labels=CLAIM_LABELS)
     assert report.changed and report.embedded == report.passages
     assert "vectors.faiss" in report.previous_unusable
     index_copy.open()
+
+
+def test_damage_after_a_verified_load_is_still_caught(index_copy):
+    """Hashes are cached per version, keyed by each file's stat: a later write is seen."""
+    index_copy.open()
+    version = index_copy.current_version()
+    assert (version / ".verified.json").is_file()
+    damage_zero_vectors_block(version)
+    with pytest.raises(IndexUnreadableError, match="vectors.faiss does not match its hash"):
+        index_copy.open()
 
 
 def wait_for(condition, process: subprocess.Popen, what: str) -> None:
