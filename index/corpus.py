@@ -9,11 +9,21 @@
     (the article text, as captured; site chrome is removed by ``clean.py``)
 
 The document id is the file name without ``.txt``, so renaming a file is a new document.
+
+Only regular files are read, never more than the size cap (a pipe or ``/dev/zero`` named
+``*.txt`` would hang the build or fill memory). A symbolic link is followed only when its
+target lies inside the corpus folder: the corpus is what a curator put there, and a link
+must not make any file on the host quotable. ``url`` must be an http(s) address with no
+whitespace or ``<>|``: it is written into chat links, where those characters would break
+out of the link (Slack's ``<!channel>``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +34,7 @@ FRONT_MATTER_FENCE = "---"
 # cleaning and embedding it would take minutes of the build.
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 KNOWN_KEYS = ("title", "publisher", "url", "date", "kind", "title_is_descriptive")
+SAFE_URL = re.compile(r"https?://[^\s<>|\x00-\x1f\x7f]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -65,32 +76,51 @@ def load_corpus(corpus_dir: Path) -> Corpus:
             f"Corpus directory {corpus_dir} does not exist. "
             "Set PARLEY_CORPUS_DIR or pass --corpus DIR."
         )
+    try:
+        names = sorted(entry.name for entry in os.scandir(corpus_dir))
+    except OSError as error:
+        raise CorpusError(f"Corpus directory {corpus_dir} cannot be read ({error.strerror}).") from None
+    root = corpus_dir.resolve()
     documents: list[SourceDocument] = []
     problems: list[CorpusProblem] = []
     seen_bodies: dict[str, str] = {}
-    for path in sorted(corpus_dir.glob("*.txt")):
-        if path.name.startswith("."):
+    for name in names:
+        if name.startswith(".") or not name.endswith(".txt"):
             continue
         try:
-            document = read_document(path)
+            document = read_document(corpus_dir / name, root=root)
         except ValueError as error:
-            problems.append(CorpusProblem(file=path.name, reason=str(error)))
+            problems.append(CorpusProblem(file=printable_name(name), reason=str(error)))
             continue
         body = hashlib.sha256(" ".join(document.raw_text.split()).encode()).hexdigest()
         if body in seen_bodies:
-            problems.append(CorpusProblem(file=path.name, reason=f"same text as {seen_bodies[body]} (a duplicate)"))
+            problems.append(CorpusProblem(file=name, reason=f"same text as {seen_bodies[body]} (a duplicate)"))
             continue
-        seen_bodies[body] = path.name
+        seen_bodies[body] = name
         documents.append(document)
     return Corpus(documents=documents, problems=problems)
 
 
-def read_document(path: Path) -> SourceDocument:
-    """Parse one corpus file; ``ValueError`` says what is wrong with it."""
-    size = path.stat().st_size
-    if size > MAX_DOCUMENT_BYTES:
-        raise ValueError(f"{size / 1e6:.0f} MB, over the {MAX_DOCUMENT_BYTES / 1e6:.0f} MB limit for one document")
-    data = path.read_bytes()
+def printable_name(name: str) -> str:
+    """A file name as it can be shown: bytes that are not UTF-8 become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def read_document(path: Path, *, root: Path | None = None) -> SourceDocument:
+    """Parse one corpus file; ``ValueError`` says what is wrong with it. With ``root``, a
+    symbolic link is read only when its target is inside ``root``."""
+    if printable_name(path.name) != path.name:
+        raise ValueError("the file name is not valid UTF-8; rename it")
+    if root is not None and path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            raise ValueError("a link to a file that does not exist") from None
+        except (OSError, RuntimeError):  # a loop: OSError (ELOOP) or RuntimeError, by Python version
+            raise ValueError("a link that cannot be followed (a loop?)") from None
+        if not target.is_relative_to(root):
+            raise ValueError(f"a link to {target}, outside the corpus folder: links are followed only inside it")
+    data = _read_regular_file(path)
     if not data.strip():
         raise ValueError("the file is empty")
     if b"\x00" in data:
@@ -105,16 +135,46 @@ def read_document(path: Path) -> SourceDocument:
         raise ValueError("metadata has no 'title'")
     if not body.strip():
         raise ValueError("no text after the metadata")
+    url = metadata.get("url") or None
+    if url is not None and not SAFE_URL.fullmatch(url):
+        raise ValueError("metadata 'url' must be one http:// or https:// address, without spaces or <>|")
     return SourceDocument(
         doc_id=path.stem,
         title=metadata["title"],
         publisher=metadata.get("publisher") or "unknown",
-        url=metadata.get("url") or None,
+        url=url,
         date=metadata.get("date") or None,
         kind=metadata.get("kind") or None,
         raw_text=body,
         content_sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file, at most the size cap. Opened without blocking and
+    checked on the open descriptor, so a pipe or device is refused, not waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ValueError("a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file (a pipe, device or socket)")
+        limit = f"over the {MAX_DOCUMENT_BYTES / 1e6:.0f} MB limit for one document"
+        if info.st_size > MAX_DOCUMENT_BYTES:
+            raise ValueError(f"{info.st_size / 1e6:.0f} MB, {limit}")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)  # the file may grow while read
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise ValueError(f"it grew while being read, {limit}")
+        return data
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror})") from None
+    finally:
+        os.close(fd)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:

@@ -19,6 +19,7 @@ from parley.bot.render.text import (
     attribution,
     by_document,
     closing_lines,
+    link_target,
     marks_unreviewed,
     refusal,
     shown_quote,
@@ -74,15 +75,22 @@ def render_sources(sources: list[SourceSummary]) -> list[DiscordMessage]:
     lines = []
     for source in sources:
         title = escape(source.title)
-        name = f"[{title}]({source.url})" if source.url else f"**{title}**"
+        name = _link(source.url, title) or f"**{title}**"
         details = " · ".join(escape(x) for x in (source.publisher, source.date) if x)
         lines.append(f"{name} — {details}\n{phrases.tally(source.passages, source.stances)}")
     return _pack(title="Sources in the corpus", description=f"{len(sources)} documents.",
                  sections=[("Documents", lines)])
 
 
+def _link(url: str | None, label: str) -> str | None:
+    """``[label](url)`` (``label`` already escaped), or ``None`` when there is no safe URL;
+    parentheses are percent-encoded so that the link cannot end early."""
+    target = link_target(url)
+    return f"[{label}]({target.replace('(', '%28').replace(')', '%29')})" if target else None
+
+
 def _quote_line(citation: Citation, section: str) -> str:
-    number = f"[\\[{citation.n}\\]]({citation.url})" if citation.url else f"\\[{citation.n}\\]"
+    number = _link(citation.url, f"\\[{citation.n}\\]") or f"\\[{citation.n}\\]"
     line = f"“{escape(shown_quote(citation))}” {number}"
     said = attribution(citation)
     if said:
@@ -94,7 +102,7 @@ def _quote_line(citation: Citation, section: str) -> str:
 
 def _source_line(numbers: list[int], citation: Citation) -> str:
     title = escape(citation.title)
-    title = f"[{title}]({citation.url})" if citation.url else title
+    title = _link(citation.url, title) or title
     cited = "".join(f"\\[{n}\\]" for n in numbers)
     return f"{cited} {title} — {escape(citation.publisher)}"
 

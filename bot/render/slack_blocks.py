@@ -19,6 +19,7 @@ from parley.bot.render.text import (
     attribution,
     by_document,
     closing_lines,
+    link_target,
     marks_unreviewed,
     offers_more,
     refusal,
@@ -45,6 +46,12 @@ class SlackMessage:
 def escape(text: str) -> str:
     """Slack's three control characters; nothing else needs escaping in mrkdwn text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str | None, label: str) -> str | None:
+    """``<url|label>`` (``label`` already escaped), or ``None`` when there is no safe URL."""
+    target = link_target(url)
+    return f"<{escape(target)}|{label}>" if target else None
 
 
 def render_answer(answer: Answer, answer_id: str | None = None) -> list[SlackMessage]:
@@ -78,7 +85,7 @@ def render_sources(sources: list[SourceSummary]) -> list[SlackMessage]:
     lines = []
     for source in sources:
         title = escape(source.title)
-        name = f"<{source.url}|{title}>" if source.url else f"*{title}*"
+        name = _link(source.url, title) or f"*{title}*"
         details = " · ".join(escape(x) for x in (source.publisher, source.date) if x)
         lines.append(f"{name} — {details}\n{phrases.tally(source.passages, source.stances)}")
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Sources in the corpus"}}]
@@ -87,7 +94,7 @@ def render_sources(sources: list[SourceSummary]) -> list[SlackMessage]:
 
 
 def _quote_line(citation: Citation, section: str) -> str:
-    number = f"<{citation.url}|[{citation.n}]>" if citation.url else f"[{citation.n}]"
+    number = _link(citation.url, f"[{citation.n}]") or f"[{citation.n}]"
     line = f"> “{escape(' '.join(shown_quote(citation).split()))}” {number}"
     said = attribution(citation)
     if said:
@@ -99,7 +106,7 @@ def _quote_line(citation: Citation, section: str) -> str:
 
 def _source_line(numbers: list[int], citation: Citation) -> str:
     title = escape(citation.title)
-    title = f"<{citation.url}|{title}>" if citation.url else title
+    title = _link(citation.url, title) or title
     return f"{''.join(f'[{n}]' for n in numbers)} {title} — {escape(citation.publisher)}"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.bot import phrases
+from parley.index.corpus import SAFE_URL
 
 if TYPE_CHECKING:
     from parley.bot.answer import Answer, Citation, SourceSummary
@@ -86,6 +87,13 @@ def _body(answer: Answer, more_how: str) -> str:
     for numbers, citation in by_document(answer.citations):
         lines.append(f"  {''.join(f'[{n}]' for n in numbers)} {source_line(citation)}")
     return "\n".join(lines)
+
+
+def link_target(url: str | None) -> str | None:
+    """The URL when it is safe to put in a chat link; ``None`` means show the text alone.
+    The corpus refuses unsafe URLs on load, and this second check keeps any other path
+    (an old index, a future source) from writing ``<!channel>`` into a link."""
+    return url if url and SAFE_URL.fullmatch(url) else None
 
 
 def shown_quote(citation: Citation) -> str:

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from parley.bot.answer import Answer, AnswerEngine, Citation, Perspective
+from parley.bot.answer import Answer, AnswerEngine, Citation, Perspective, SourceSummary
 from parley.bot.answer.compose import AnswerSettings
 from parley.bot.measure.evaluate import load_questions
 from parley.bot.render.discord_embeds import escape, render_answer, render_sources
@@ -122,3 +122,18 @@ def test_refusals_by_kind_cite_nothing_and_say_why():
     assert "/sources" in uncovered_message.content
     [foreign] = render_answer(not_english())
     assert foreign.embeds == [] and NOT_ENGLISH in foreign.content and "in English" in foreign.content
+
+
+@pytest.mark.parametrize("url", ["https://x.org/a b", "javascript:alert(1)", "https://x.org/<@&1>"])
+def test_a_url_that_would_break_out_of_its_link_is_left_out(url):
+    quoted = replace(citation(1, "A quote."), url=url)
+    messages = render_answer(Answer("why?", True, [Perspective("race", [1])], [quoted], "t"))
+    messages += render_sources([SourceSummary("d", "Title", "P", url, None, 1, {"race": 1})])
+    wire = json.dumps([m.embeds for m in messages])
+    assert url not in wire and "Title 1" in wire
+
+
+def test_parentheses_in_a_url_cannot_end_its_link_early():
+    quoted = replace(citation(1, "A quote."), url="https://en.wikipedia.org/wiki/Race_(disambiguation)")
+    value = render_answer(Answer("why?", True, [Perspective("race", [1])], [quoted], "t"))[0].embeds[0]["fields"][0]["value"]
+    assert "(https://en.wikipedia.org/wiki/Race_%28disambiguation%29)" in value

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from parley.bot.answer import Answer, AnswerEngine, Citation, Perspective
+from parley.bot.answer import Answer, AnswerEngine, Citation, Perspective, SourceSummary
 from parley.bot.answer.compose import AnswerSettings
 from parley.bot.measure.evaluate import load_questions
 from parley.bot.render.slack_blocks import escape, render_answer, render_sources
@@ -102,3 +102,23 @@ def test_refusals_by_kind_have_no_buttons_and_say_why():
     [foreign] = render_answer(not_english(), "0123456789ab")
     assert [b["type"] for b in foreign.blocks] == ["header", "section"]
     assert f'"{NOT_ENGLISH}"' in foreign.blocks[1]["text"]["text"] and "in English" in foreign.text
+
+
+UNSAFE_URLS = ["https://x.org/a|<!channel>", "https://x.org/<!here>", "javascript:alert(1)", "https://x.org/a b"]
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+def test_a_url_that_would_break_out_of_its_link_is_left_out(url):
+    citation = Citation(1, "p", "d", "Title", "P", url, "A quote.", 0, 1, "race", 1.0)
+    answer = Answer("why?", True, [Perspective("race", [1])], [citation], "t")
+    source = SourceSummary("d", "Title", "P", url, None, 1, {"race": 1})
+    wire = json.dumps([m.blocks for m in render_answer(answer, "0123456789ab") + render_sources([source])])
+    assert "<!" not in wire and url not in wire and "Title" in wire
+
+
+def test_a_safe_url_is_a_link_with_its_ampersands_escaped():
+    url = "https://example.org/a?b=1&c=2"
+    citation = Citation(1, "p", "d", "Title", "P", url, "A quote.", 0, 1, "race", 1.0)
+    answer = Answer("why?", True, [Perspective("race", [1])], [citation], "t")
+    wire = json.dumps([m.blocks for m in render_answer(answer, "0123456789ab")])
+    assert "<https://example.org/a?b=1&amp;c=2|[1]>" in wire
