@@ -7,12 +7,15 @@ event is answered once, even when a load balancer hands the copies to different 
 
 Both open the file through ``_connect`` (WAL, so several processes write safely; a busy
 timeout, so they wait for each other instead of failing). Every statement is
-parameterised: nothing from a message is ever spliced into SQL.
+parameterised: nothing from a message is ever spliced into SQL. The file holds users'
+questions and ids: Parley creates it readable by its own user only (0600, and SQLite gives
+its -wal and -shm files the same mode), in a folder of mode 0700 when it makes the folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -25,6 +28,7 @@ from typing import Literal
 
 Vote = Literal["up", "down", "wrong_framing"]
 VOTES: tuple[Vote, ...] = ("up", "down", "wrong_framing")
+MAX_RETENTION_DAYS = 36_500  # 100 years: more is a typo, and would overflow the date arithmetic
 
 _FEEDBACK_SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -53,7 +57,9 @@ CREATE TABLE IF NOT EXISTS our_threads (key TEXT PRIMARY KEY, at REAL NOT NULL);
 def _connect(path: Path, schema: str) -> sqlite3.Connection:
     """A connection to the shared file, its tables created if missing. Autocommit: each
     statement is its own transaction, so no process holds the write lock for long."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # an existing file keeps its mode
     connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA busy_timeout=5000")
@@ -107,10 +113,25 @@ class FeedbackStore:
                 return False
             cited = json.loads(row[0])
             passage_id = cited[citation - 1] if citation and 0 < citation <= len(cited) else None
-            self._db.execute(
-                "INSERT INTO votes (answer_id, platform, user_id, vote, passage_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (answer_id, platform, user_id, vote, passage_id, _now()),
-            )
+            # One vote per user per answer (per quote, for "wrong framing?"): the latest
+            # click replaces the earlier one, in one transaction across processes.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if vote == "wrong_framing":
+                    self._db.execute(
+                        "DELETE FROM votes WHERE answer_id = ? AND platform = ? AND user_id = ? "
+                        "AND vote = 'wrong_framing' AND passage_id IS ?", (answer_id, platform, user_id, passage_id))
+                else:
+                    self._db.execute(
+                        "DELETE FROM votes WHERE answer_id = ? AND platform = ? AND user_id = ? "
+                        "AND vote IN ('up', 'down')", (answer_id, platform, user_id))
+                self._db.execute(
+                    "INSERT INTO votes (answer_id, platform, user_id, vote, passage_id, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (answer_id, platform, user_id, vote, passage_id, _now()))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         return True
 
     def votes(self) -> Iterator[VoteRecord]:
@@ -124,14 +145,20 @@ class FeedbackStore:
             yield VoteRecord(platform, user_id, created_at, question, json.loads(passage_ids), vote, passage_id)
 
     def purge(self, older_than_days: float) -> tuple[int, int]:
-        """Delete answers and votes older than ``older_than_days``; (answers, votes) removed."""
+        """Delete answers (their question text) and votes older than ``older_than_days``,
+        and the votes on a deleted answer however recent; (answers, votes) removed."""
         cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
         with self._lock:
-            votes = self._db.execute("DELETE FROM votes WHERE created_at < ?", (cutoff,)).rowcount
-            answers = self._db.execute(
-                "DELETE FROM answers WHERE created_at < ? AND answer_id NOT IN (SELECT answer_id FROM votes)",
-                (cutoff,),
-            ).rowcount
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                votes = self._db.execute(
+                    "DELETE FROM votes WHERE created_at < ? OR answer_id IN "
+                    "(SELECT answer_id FROM answers WHERE created_at < ?)", (cutoff, cutoff)).rowcount
+                answers = self._db.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,)).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         return answers, votes
 
     def close(self) -> None:

@@ -16,7 +16,6 @@ from pydantic import (
     AliasChoices,
     Field,
     NonNegativeInt,
-    PositiveFloat,
     PositiveInt,
     SecretStr,
     ValidationError,
@@ -31,6 +30,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from parley.bot.feedback import MAX_RETENTION_DAYS
 from parley.index.errors import ParleyError
 
 DEFAULT_CONFIG = Path(str(files("parley.config") / "parley.toml"))
@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     chunk_max_words: PositiveInt
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
     feedback_db: Path
-    feedback_retention_days: PositiveFloat
-    cooldown_seconds: float = Field(ge=0)
+    feedback_retention_days: float = Field(gt=0, le=MAX_RETENTION_DAYS, allow_inf_nan=False)
+    cooldown_seconds: float = Field(ge=0, allow_inf_nan=False)
     answer_workers: PositiveInt
 
     # Discord. The token is read as DISCORD_TOKEN (or PARLEY_DISCORD_TOKEN) and never shown.

@@ -2,6 +2,9 @@
 
 import json
 import sqlite3
+import stat
+
+import pytest
 
 from parley.bot.feedback import FeedbackStore
 from tests.helpers import run_parley
@@ -88,3 +91,51 @@ def test_the_question_of_a_recorded_answer_is_found_by_its_id(tmp_path):
     assert store.question_of(answer_id) == "Is there a race?"
     assert store.question_of("000000000000") is None
     store.close()
+
+
+def test_the_file_of_questions_and_user_ids_is_private_to_parleys_user(tmp_path):
+    db = tmp_path / "made-by-parley" / "f.sqlite3"
+    store = FeedbackStore(db)
+    store.record_vote(store.record_answer("slack", "Q?", ["p1"]), "slack", "U1", "up")  # writes the WAL
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in db.parent.iterdir()}
+    store.close()
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    assert modes["f.sqlite3"] == 0o600
+    assert {modes[name] for name in ("f.sqlite3-wal", "f.sqlite3-shm")} == {0o600}
+
+
+def test_purge_applies_retention_to_the_question_even_after_a_recent_vote(tmp_path):
+    db = tmp_path / "f.sqlite3"
+    store = FeedbackStore(db)
+    old = store.record_answer("discord", "An old question?", ["p1"])
+    store.close()
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE answers SET created_at = '2020-01-01T00:00:00+00:00'")
+    store = FeedbackStore(db)
+    store.record_vote(old, "discord", "7", "up")  # voted today on a question years old
+    assert store.purge(90) == (1, 1)
+    assert store.question_of(old) is None and list(store.votes()) == []
+    store.close()
+
+
+def test_one_vote_per_user_per_answer_and_the_latest_wins(tmp_path):
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    answer = store.record_answer("discord", "Q?", ["p1", "p2"])
+    for _ in range(5):
+        store.record_vote(answer, "discord", "7", "up")
+    store.record_vote(answer, "discord", "7", "down")
+    store.record_vote(answer, "discord", "8", "up")
+    store.record_vote(answer, "discord", "7", "wrong_framing", citation=1)
+    store.record_vote(answer, "discord", "7", "wrong_framing", citation=1)
+    store.record_vote(answer, "discord", "7", "wrong_framing", citation=2)
+    votes = sorted((v.user_id, v.vote, v.passage_id) for v in store.votes())
+    store.close()
+    assert votes == [("7", "down", None), ("7", "wrong_framing", "p1"), ("7", "wrong_framing", "p2"),
+                     ("8", "up", None)]
+
+
+@pytest.mark.parametrize("days", ["nan", "inf", "1e308", "-3", "0"])
+def test_purge_refuses_a_retention_that_is_not_a_number_of_days(tmp_path, days):
+    result = run_parley("feedback", "purge", "--days", days, env={"PARLEY_FEEDBACK_DB": str(tmp_path / "f.sqlite3")})
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.strip() == "parley: --days must be a number of days from 0 to 36,500 (100 years)"
