@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from parley.bot.answer.question import EmptyQuestionError, clean_question
+from parley.bot.feedback import MAX_RETENTION_DAYS
 from parley.bot.render import text as render
 from parley.bot.settings import Settings, SettingsError, load_settings
 from parley.bot.wiring import build_engine, build_feedback, build_location, index_corpus
@@ -139,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
         help="measure cold start, latency, re-index and scale beside the naive build (takes minutes)",
     )
     bench.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder (re-index figures)")
-    bench.add_argument("--scale", type=_sizes, default=[], metavar="N[,N...]",
+    bench.add_argument("--scale", default="", metavar="N[,N...]",
                        help="also build and measure synthetic indexes of N passages, e.g. 10000,100000,1000000")
     bench.add_argument("--repeats", type=int, default=5, help="runs per figure; medians are reported (default 5)")
     bench.add_argument("--questions", type=Path, action="append", default=[], metavar="FILE",
@@ -159,30 +161,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _questions(args: argparse.Namespace):
-    """The one question given, or each line of stdin; ``None`` marks an empty line."""
-    if args.question is not None:
-        if not args.question.strip():
-            raise UsageError("the question is empty; ask something, e.g. parley ask \"Is there an AI race?\"")
-        return [args.question], False
-    return [line.rstrip("\n") for line in sys.stdin], True
-
-
 class UsageError(Exception):
     """Bad input on the command line: one line on stderr, exit 2."""
 
 
 def _answer_each(args: argparse.Namespace, settings: Settings, respond) -> int:
     """Run ``respond(engine, question) -> (json_payload, plain_text)`` on the question given,
-    or on each stdin line (JSON out, one line each, in order; the model loads once)."""
-    questions, from_stdin = _questions(args)
+    or on each stdin line (JSON out, one line each, in order; the model loads once). A bad
+    line (not UTF-8, nothing visible) gets its own error object and the batch goes on."""
+    if args.question is not None:
+        try:
+            clean_question(args.question)
+        except EmptyQuestionError:
+            raise UsageError("the question is empty; ask something, e.g. parley ask \"Is there an AI race?\"") from None
+    as_json = args.json or args.question is None
+    lines = [os.fsencode(args.question)] if args.question is not None else [b.rstrip(b"\r\n") for b in sys.stdin.buffer]
     engine = build_engine(settings)
-    for question in questions:
-        if not question.strip():
-            print(json.dumps({"question": question, "error": "empty question"}))
-            continue
-        payload, text = respond(engine, question)
-        print(json.dumps(payload) if args.json or from_stdin else text, flush=True)
+    for line in lines:
+        question = line.decode("utf-8", "replace")
+        try:
+            payload, text = respond(engine, line.decode("utf-8"))
+        except UnicodeDecodeError:
+            payload, text = {"question": question, "error": "not UTF-8 text"}, None
+        except EmptyQuestionError:
+            payload, text = {"question": question, "error": "empty question"}, None
+        # Strict JSON: a NaN would make the whole line unreadable to the caller's parser.
+        print(json.dumps(payload, allow_nan=False) if as_json or text is None else text, flush=True)
     return 0
 
 
@@ -240,16 +244,6 @@ def _slack(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a list of passage counts, e.g. 10000,100000") from None
-    if not sizes or min(sizes) < 100:
-        raise argparse.ArgumentTypeError("each size must be at least 100 passages")
-    return sizes
-
-
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from parley.bot.measure.commands import MeasureUsageError, bench_command
 
@@ -271,8 +265,8 @@ def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _feedback_purge(args: argparse.Namespace, settings: Settings) -> int:
     days = args.days if args.days is not None else settings.feedback_retention_days
-    if days <= 0:
-        raise UsageError("--days must be more than 0")
+    if not 0 < days <= MAX_RETENTION_DAYS:  # also refuses nan and inf
+        raise UsageError(f"--days must be a number of days from 0 to {MAX_RETENTION_DAYS:,} (100 years)")
     answers, votes = build_feedback(settings).purge(days)
     print(f"Deleted {votes} votes and {answers} answers older than {days:g} days from {settings.feedback_db}.")
     return 0

@@ -42,6 +42,17 @@ def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def scale_sizes(text: str) -> list[int]:
+    """``--scale 10000,100_000``: passage counts, each at least 100."""
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise MeasureUsageError(f"--scale {text!r} is not a list of passage counts, e.g. 10000,100000") from None
+    if min(sizes, default=100) < 100:
+        raise MeasureUsageError("--scale: each size must be at least 100 passages")
+    return sizes
+
+
 def bench_command(args: argparse.Namespace, settings: Settings) -> int:
     """``args``: ``questions`` (question files, at least one), ``repeats``, ``scale`` (sizes), ``json``."""
     from datetime import date
@@ -53,6 +64,7 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
         raise MeasureUsageError("--repeats must be at least 1")
     if not args.questions:
         raise MeasureUsageError("give the questions to time with --questions FILE, e.g. tests/eval/dev.jsonl")
+    sizes = scale_sizes(args.scale)
     version = IndexLocation(settings.index_dir).current_version()  # no index: one clear line
 
     def step(what: str) -> None:
@@ -67,7 +79,7 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
     step("re-index")
     figures += bench.reindex(settings.corpus_dir, settings.claim_labels, embedder, args.repeats)
     scale_results = []
-    for size in args.scale:
+    for size in sizes:
         step(f"scale: {size:,} synthetic passages")
         scale_results.append(bench.run_scale_child(version, size, args.questions))
         figures += bench.scale_figures(scale_results[-1])
@@ -77,7 +89,7 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
         f"({', '.join(path.name for path in args.questions)}) x 3 passes.",
         f"naive = {naive.DESCRIPTION}. ratio = how many times better Parley is.",
     ]
-    if args.scale:
+    if sizes:
         notes.append("scale: synthetic passages recombined from corpus sentences; their vectors are derived from the "
                      "real sentence vectors (mean + noise), not re-embedded (parley.bot.measure.synthetic). Recall is "
                      "against exact search over the same vectors, for the real questions and for passage-like "

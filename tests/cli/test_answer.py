@@ -1,11 +1,12 @@
 """`parley search / ask / chat / eval` as scripts and adapters use them."""
 
 import json
+import os
 import subprocess
 
 import pytest
 
-from tests.helpers import EVAL_DIR, run_parley
+from tests.helpers import EVAL_DIR, PARLEY, run_parley
 
 SEARCH_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "start", "end", "score", "stance"}
 ASK_KEYS = {"question", "answered", "kind", "text", "perspectives", "citations"}
@@ -39,6 +40,25 @@ def test_stdin_questions_give_one_json_line_each_in_order(index_env, built_index
     assert lines[1] == {"question": "", "error": "empty question"}
     total = json.loads((built_index[1].index / "manifest.json").read_text())["passage_count"]
     assert len(lines[0]["results"]) == total
+
+
+def test_a_bad_stdin_line_gets_its_own_error_and_the_batch_goes_on(index_env):
+    sent = [b"What is coopetition?", b"\x00\x00\x00", b"\xff\xfe\xfd", "\u200b\u200b".encode(), b"Who is Xue Lan?"]
+    stdin = b"".join(line + b"\n" for line in sent)
+    result = subprocess.run([str(PARLEY), "ask"], input=stdin, capture_output=True, timeout=300,
+                            env={**os.environ, **index_env})
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [line.get("error") for line in lines] == [None, "empty question", "not UTF-8 text", "empty question", None]
+    assert lines[2]["question"] == "\ufffd\ufffd\ufffd"
+    assert lines[0]["answered"] and lines[4]["answered"]
+
+
+@pytest.mark.parametrize("question", ["\u200b\u200b", "\u202e", "   "])
+def test_a_question_of_only_invisible_characters_is_a_usage_error(index_env, question):
+    result = run_parley("ask", question, env=index_env)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.strip() == 'parley: the question is empty; ask something, e.g. parley ask "Is there an AI race?"'
 
 
 def test_ask_json_contract_from_stdin(index_env):
