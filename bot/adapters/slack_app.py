@@ -113,16 +113,17 @@ def _credentials(settings: Settings) -> tuple[str, str | None]:
     return settings.slack_bot_token.get_secret_value(), secret
 
 
-def _build(settings: Settings, *, verify_token: bool) -> tuple[App, Service]:
+def _build(settings: Settings, *, verify_token: bool) -> tuple[App, Service, SeenEvents, str | None]:
     from parley.bot.wiring import build_service
 
     token, secret = _credentials(settings)
     service = build_service(settings)
     service.warm_up()
-    app = build_app(service, seen=SeenEvents(settings.feedback_db), config=SlackConfig.from_settings(settings),
+    seen = SeenEvents(settings.feedback_db)
+    app = build_app(service, seen=seen, config=SlackConfig.from_settings(settings),
                     client=web_client(token, settings.slack_api_base), signing_secret=secret,
                     verify_token=verify_token)
-    return app, service
+    return app, service, seen, secret
 
 
 def check(settings: Settings) -> Ready:
@@ -132,13 +133,14 @@ def check(settings: Settings) -> Ready:
 
 def run(settings: Settings) -> None:
     """Serve until stopped: Socket Mode when there is an app token, else HTTP."""
-    app, _ = _build(settings, verify_token=True)
+    app, _, seen, secret = _build(settings, verify_token=True)
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         print("Parley is connected to Slack in Socket Mode.", file=sys.stderr)
         SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=app.client).start()
         return
-    server = http_server(app, "0.0.0.0", settings.slack_port)
+    assert secret is not None  # _credentials asks for one when there is no app token
+    server = http_server(app, "0.0.0.0", settings.slack_port, signing_secret=secret, seen=seen)
     print(f"Parley serves Slack on port {settings.slack_port} at {EVENTS_PATH}.", file=sys.stderr)
     server.serve_forever()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -19,7 +21,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import discord
-from slack_sdk.signature import SignatureVerifier
 
 from parley.bot.adapters.discord_bot import DiscordConfig, ParleyBot, configure_endpoints
 from parley.bot.adapters.slack_app import SlackConfig, build_app, web_client
@@ -76,7 +77,9 @@ class SignedClient:
     def post(self, body: bytes, content_type: str, *, timestamp: int | None = None, secret: str = SECRET,
              headers: dict | None = None) -> tuple[int, str, float]:
         timestamp = int(time.time()) if timestamp is None else timestamp
-        signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body.decode())
+        # Signed over the raw bytes, as Slack does (the SDK's helper only takes UTF-8 text).
+        base = f"v0:{timestamp}:".encode() + body
+        signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
             "Content-Type": content_type, "X-Slack-Request-Timestamp": str(timestamp),
             "X-Slack-Signature": signature, **(headers or {})})
@@ -117,7 +120,7 @@ class Server(SignedClient):
     def __init__(self, service: Service, fake: FakeSlack, seen: SeenEvents, *, admin_users: tuple[str, ...] = ()):
         self.app = build_app(service, seen=seen, config=SlackConfig(admin_users=admin_users, answer_workers=2),
                              client=web_client("xoxb-test", fake.api_base), signing_secret=SECRET)
-        self.httpd = http_server(self.app, "127.0.0.1", 0)
+        self.httpd = http_server(self.app, "127.0.0.1", 0, signing_secret=SECRET, seen=seen)
         super().__init__(f"http://127.0.0.1:{self.httpd.server_port}{EVENTS_PATH}")
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -59,6 +62,47 @@ def test_unsigned_or_stale_requests_are_rejected(server, fake, tamper):
     assert status == 401
     time.sleep(0.3)
     assert fake.calls(f"/response/{response_id}") == []
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "1e3", "", "+1700000000", "-5"])
+def test_a_malformed_timestamp_is_a_401_with_one_short_log_line(server, fake, caplog, timestamp):
+    caplog.set_level("INFO")
+    status, _, _, _ = server.command(fake, "/ask", "my secret question", headers={"X-Slack-Request-Timestamp": timestamp})
+    assert status == 401
+    assert [r.getMessage() for r in caplog.records] == ["Rejected a Slack request unsigned, badly signed or stale"]
+
+
+@pytest.mark.parametrize("body", [b"{not json", bytes(range(256)), b""])
+def test_an_unsigned_body_of_any_shape_is_a_401_that_logs_no_content(server, caplog, body):
+    caplog.set_level("DEBUG")
+    status, _, _ = server.post(body, "application/json", secret="wrong-secret")
+    assert status == 401
+    assert "Traceback" not in caplog.text and "ERROR" not in caplog.text
+    rejected = urllib.parse.urlencode({"command": "/ask", "text": "who am I asking", "user_name": "alice"}).encode()
+    assert server.post(rejected, "application/x-www-form-urlencoded", secret="wrong-secret")[0] == 401
+    assert "who am I asking" not in caplog.text and "alice" not in caplog.text
+
+
+def test_a_body_over_the_cap_is_refused_unread(server):
+    request = urllib.request.Request(server.url, data=b"x" * (1024 * 1024 + 1), method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 413
+
+
+def test_a_replayed_signed_command_is_answered_once(server, fake):
+    response_url = fake.response_url()
+    body = urllib.parse.urlencode({"command": "/ask", "text": "What is coopetition?", "user_id": "U1",
+                                   "channel_id": "C1", "team_id": "T1", "response_url": response_url,
+                                   "trigger_id": "1.2.3", "api_app_id": "A1", "token": "legacy"}).encode()
+    timestamp = int(time.time())
+    first = server.post(body, "application/x-www-form-urlencoded", timestamp=timestamp)
+    replayed = server.post(body, "application/x-www-form-urlencoded", timestamp=timestamp)
+    assert (first[0], replayed[0]) == (200, 200)
+    path = f"/response/{response_url.rsplit('/', 1)[1]}"
+    fake.wait_for(path)
+    time.sleep(0.5)
+    assert len(fake.calls(path)) == 1
 
 
 def test_url_verification_echoes_the_challenge(server):
