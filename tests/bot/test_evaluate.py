@@ -128,7 +128,7 @@ def test_an_id_used_twice_is_an_error(tmp_path):
         load_questions(path)
 
 
-@pytest.mark.parametrize("name", ["dev", "calibration", "tuning", "kept-aside"])
+@pytest.mark.parametrize("name", ["dev", "calibration", "tuning", "kept-aside-1", "kept-aside-2"])
 def test_the_shipped_question_files_load(name):
     assert load_questions(EVAL_DIR / f"{name}.jsonl")
 
