@@ -38,6 +38,10 @@ _FRAMING_TOPIC = re.compile(
     re.IGNORECASE)
 _YES_NO = re.compile(r"^\W*(is|are|was|were|do|does|did|can|could|will|would|has|have|isn't|aren't|doesn't|"
                      r"don't|won't|if)\b", re.IGNORECASE)
+# Questions that ask for an explanation or a detail: "what did Xue Lan say", "how do
+# they distill", "why did Anthropic drop its pledge".
+_ASKS = re.compile(r"^\W*(what|what's|whats|how|why|who|whose|where|when|which|explain|tell me|define|name|list|"
+                   r"give me|according to|in the|per the|quote)\b", re.IGNORECASE)
 _FACT_WORD = re.compile(r"^\W*(who|when|where|which|how (?:much|many|long|big|old)|what (?:year|date|is the name|"
                         r"was the name|nickname|term)|name)\b", re.IGNORECASE)
 # A question after an amount or a date is answered only by a sentence that holds one.
@@ -100,8 +104,12 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
     limit_direct = settings.complete_direct_quotes if complete else settings.direct_quotes
     limit_framing = settings.complete_per_framing if complete else settings.per_framing
     floor = settings.framing_floor if kind == "contested" else settings.bearing_floor
+    strong = [h for h in direct if max((_score(s) for s in h.sentences), default=0) >= settings.context_floor]
+    # A plain yes/no question may ask for a fact ("Has China turned down any Nvidia
+    # chips?"): when a sentence answers it strongly, the direct quotes lead, then the framings.
+    leads = kind == "contested" and bool(strong) and bool(_YES_NO.search(question)) and not _OPINION.search(question)
     chosen: list[_Quote] = []
-    if kind == "factual":
+    if kind == "factual" or leads:
         chosen += _pick_direct(direct, retrieval, settings, limit_direct, chosen)
     framed: dict[str, list[_Quote]] = {}
     more: dict[str, int] = {}
@@ -113,9 +121,8 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
         shown = {q.passage_id for q in picked}
         closer = {c.passage.passage_id for c in addressing if c.relevance >= max(floor, settings.more_floor)}
         more[framing] = len(closer - shown)
-    if kind == "contested" and not all(framed.values()):
+    if kind == "contested" and not leads and not all(framed.values()):
         # A framing is missing: one quote that speaks to the question directly, after them.
-        strong = [h for h in direct if max((_score(s) for s in h.sentences), default=0) >= settings.context_floor]
         chosen += _pick_direct(strong or (direct if not any(framed.values()) else []), retrieval, settings, 1,
                                chosen)
     # Said only when no claim of that framing anywhere in the corpus is even loosely
@@ -127,10 +134,10 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
     sections: list[tuple[str, list[_Quote]]] = []
     answer_quotes = [q for q in chosen if q.section == "answer"]
     framing_order = sorted((f for f in FRAMING_SECTIONS if framed[f]), key=lambda f: -framed[f][0].score)
-    if answer_quotes and kind == "factual":
+    if answer_quotes and (kind == "factual" or leads):
         sections.append(("answer", answer_quotes))
     sections += [(f, framed[f]) for f in framing_order]
-    if answer_quotes and kind == "contested":  # the framings lead; context follows
+    if answer_quotes and kind == "contested" and not leads:  # the framings lead; context follows
         sections.append(("answer", answer_quotes))
     citations: list[Citation] = []
     perspectives: list[Perspective] = []
@@ -155,16 +162,18 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
 
 
 def question_kind(question: str) -> AnswerKind:
-    """Contested when the question asks what to think about the framings; else factual."""
+    """Factual when the question asks for something the corpus states (who, what, how
+    much, what someone said); contested when it asks what to think: a yes/no question,
+    an opinion, or this-or-that about the framings. Showing both framings to a factual
+    question costs a little room; hiding them from a contested one breaks the product's
+    promise, so what is neither clearly factual nor clearly contested is contested when
+    it touches the framings."""
+    this_or_that = " or " in f" {question.lower()} " and _FRAMING_TOPIC.search(question)
     if _FACT_WORD.search(question) and not _OPINION.search(question):
         return "factual"
-    if _OPINION.search(question) and _FRAMING_TOPIC.search(question):
-        return "contested"
-    if _YES_NO.search(question) and _FRAMING_TOPIC.search(question):
-        return "contested"
-    if " or " in f" {question.lower()} " and _FRAMING_TOPIC.search(question):
-        return "contested"
-    if _OPINION.search(question) and re.search(r"\b(should|agree|disagree|naive|fair|right\?)", question, re.I):
+    if _ASKS.search(question) and not this_or_that and not (_OPINION.search(question) and _FRAMING_TOPIC.search(question)):
+        return "factual"
+    if _YES_NO.search(question) or _OPINION.search(question) or _FRAMING_TOPIC.search(question) or this_or_that:
         return "contested"
     return "factual"
 

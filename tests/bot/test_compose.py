@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from parley.bot.answer.compose import AnswerSettings, compose
+import pytest
+
+from parley.bot.answer.compose import AnswerSettings, compose, question_kind
 from parley.index.chunk import Passage
 from parley.index.corpus import IndexedDocument
 from parley.index.search import ClaimHit, Hit, Retrieval, SentenceMatch
@@ -147,3 +149,30 @@ def test_a_direct_quote_is_widened_to_the_sentence_that_names_its_speaker():
                           documents=MappingProxyType({"said-doc": document}))
     [citation] = compose(retrieval, AnswerSettings()).citations
     assert citation.quote == "Talks must come from strength. Nobody doubts that, said a senator from Ohio."
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    # asks what to think: a yes/no question, an opinion, this-or-that about the framings
+    ("will the chip war ever end with a deal?", "contested"),
+    ("can washington trust beijing on ai at all", "contested"),
+    ("tariffs on gpus = good move??", "contested"),
+    ("what's the smarter play here, racing or talking?", "contested"),
+    # asks for something the corpus states
+    ("who runs the alliance for secure ai", "factual"),
+    ("how do labs distill a model?", "factual"),
+    ("what did the senator propose?", "factual"),
+    ("why did the lab drop its pledge", "factual"),
+])
+def test_a_question_is_contested_when_it_asks_what_to_think_and_factual_when_it_asks_what_is_said(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_a_plain_yes_no_question_leads_with_the_sentence_that_answers_it_then_the_framings():
+    talks = hit(1, "coop-doc", "cooperation", score=1.0, dense=0.6, cosines=[0.2, 0.3, 0.8])
+    claims = {"race": (claim(0, "race-doc", "race", 1, 0.5),), "cooperation": (claim(1, "coop-doc", "cooperation", 1, 0.4),)}
+    answer = compose(retrieval(talks, claims=claims, question="Did the two sides resume talks?"), AnswerSettings())
+    assert answer.kind == "contested"
+    assert [p.stance for p in answer.perspectives] == ["answer", "race", "cooperation"]
+    assert answer.citations[0].quote == "Talks resumed in May."
+    opinion = compose(retrieval(talks, claims=claims, question="Should the two sides resume talks?"), AnswerSettings())
+    assert [p.stance for p in opinion.perspectives] == ["race", "cooperation"]  # an opinion: the framings lead
