@@ -28,6 +28,8 @@ from typing import Literal
 
 Vote = Literal["up", "down", "wrong_framing"]
 VOTES: tuple[Vote, ...] = ("up", "down", "wrong_framing")
+SEEN_FOR_SECONDS = 24 * 3600  # how long a claimed event or request key is remembered
+PRUNE_EVERY = 500  # claims between two deletions of older keys
 MAX_RETENTION_DAYS = 36_500  # 100 years: more is a typo, and would overflow the date arithmetic
 
 _FEEDBACK_SCHEMA = """
@@ -173,11 +175,16 @@ class SeenEvents:
     def __init__(self, path: Path):
         self._lock = threading.Lock()
         self._db = _connect(path, _SEEN_SCHEMA)
+        self._claims = 0
 
     def claim(self, key: str) -> bool:
         """``True`` for the first caller with this key, in any process sharing the file."""
+        now = time.time()
         with self._lock:
-            cursor = self._db.execute("INSERT OR IGNORE INTO seen_events (key, at) VALUES (?, ?)", (key, time.time()))
+            cursor = self._db.execute("INSERT OR IGNORE INTO seen_events (key, at) VALUES (?, ?)", (key, now))
+            self._claims += 1
+            if self._claims % PRUNE_EVERY == 0:  # Slack stops retrying within hours: keep a day
+                self._db.execute("DELETE FROM seen_events WHERE at < ?", (now - SEEN_FOR_SECONDS,))
         return cursor.rowcount == 1
 
     def remember_thread(self, key: str) -> None:

@@ -97,7 +97,10 @@ class AnswerPools(LazyListenerRunner):
             function(**build_required_kwargs(logger=self.logger, required_arg_names=get_arg_names_of_callable(function),
                                              request=request, response=None, this_func=function))
         except Exception as error:  # noqa: BLE001 — to the one error hook, which tells the user
-            self.app.listener_runner.listener_error_handler.handle(error=error, request=request, response=None)
+            try:
+                self.app.listener_runner.listener_error_handler.handle(error=error, request=request, response=None)
+            except Exception:  # noqa: BLE001 — a pool drops what it is not given: log it here
+                log.exception("A Slack listener failed and so did its error handler")
 
 
 # -- starting up ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import io
 import logging
+import sqlite3
 import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -65,13 +66,28 @@ def http_server(app: App, host: str, port: int, *, signing_secret: str, seen: Se
         signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
         if not _signed(key, body, timestamp, signature):
             return _reject(start_response, "401 Unauthorized", "unsigned, badly signed or stale")
-        if not seen.claim(f"slack-request:{signature}"):
+        if _replayed(seen, signature):
             log.info("Dropped a replayed Slack request (its signature was already answered)")
             return _reply(start_response, "200 OK", b"")
         environ["wsgi.input"] = io.BytesIO(body)  # bolt reads the body again
-        return handler(environ, start_response)
+        try:
+            return handler(environ, start_response)
+        except Exception:  # noqa: BLE001 — bolt could not even read it (e.g. a number where text goes)
+            log.exception("A signed Slack request could not be read; answered 400")
+            return _reply(start_response, "400 Bad Request", b"bad request")
 
     return make_server(host, port, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+
+
+def _replayed(seen: SeenEvents, signature: str) -> bool:
+    """Whether this signature was answered before. If the ledger cannot say (its file is
+    locked past the busy timeout), the request goes on: a rare double answer is better than
+    a lost question."""
+    try:
+        return not seen.claim(f"slack-request:{signature}")
+    except sqlite3.Error as error:
+        log.warning("Could not check a Slack request for replay (%s); answering it", error)
+        return False
 
 
 def _signed(key: bytes, body: bytes, timestamp: str, signature: str) -> bool:

@@ -30,6 +30,23 @@ PLATFORM = "slack"
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 
 
+def _where(event: Any) -> tuple[str, str, str] | None:
+    """(channel, ts, thread to answer in) when the event carries them as text, else ``None``:
+    events are JSON from the network, and a number or a list where Slack sends text must not
+    reach code that would fail after the ack, where nobody would hear of it."""
+    if not isinstance(event, dict):
+        return None
+    channel, ts, thread = event.get("channel"), event.get("ts"), event.get("thread_ts")
+    if not (isinstance(channel, str) and channel and isinstance(ts, str) and ts):
+        return None
+    return channel, ts, thread if isinstance(thread, str) and thread else ts
+
+
+def _text_of(event: dict, key: str) -> str:
+    value = event.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def _ephemeral(respond: Respond, text: str, **blocks: Any) -> None:
     respond(text=text, response_type="ephemeral", replace_original=False, **blocks)
 
@@ -112,19 +129,24 @@ class SlackListeners:
             return False  # edits, joins, and our own posts
         if event.get("channel_type") == "im":
             return True
-        return bool(event.get("thread_ts")) and self.seen.is_our_thread(f"{event['channel']}:{event['thread_ts']}")
+        where = _where(event)
+        return bool(where and event.get("thread_ts")) and self.seen.is_our_thread(f"{where[0]}:{where[2]}")
 
     def answer_in_thread(self, event: dict, client: WebClient) -> None:
-        channel, ts = event["channel"], event["ts"]
+        where = _where(event)
+        if where is None:
+            log.warning("A Slack %s event had no usable channel or timestamp; it was not answered",
+                        _text_of(event, "type") or "unknown")
+            return
+        channel, ts, thread_ts = where
         if not self.seen.claim(f"{PLATFORM}:{channel}:{ts}"):
             return  # a retry, or the other delivery of the same post
-        thread_ts = event.get("thread_ts") or ts
         self.seen.remember_thread(f"{channel}:{thread_ts}")
-        question = " ".join(_MENTION.sub("", event.get("text") or "").split())
+        question = " ".join(_MENTION.sub("", _text_of(event, "text")).split())
         if not question:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=phrases.MENTION_HINT)
             return
-        result = self.service.ask(User(PLATFORM, event.get("user", "")), question)
+        result = self.service.ask(User(PLATFORM, _text_of(event, "user")), question)
         if isinstance(result, Wait):
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=result.text)
             return
@@ -165,7 +187,11 @@ class SlackListeners:
             log.error("Slack request failed", exc_info=error)
         text = escape(phrases.user_message(error))
         event = body.get("event") if isinstance(body, dict) else None
-        if event and (event.get("type") == "app_mention" or self.addressed_to_us(event, context)):
-            client.chat_postMessage(channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"], text=text)
-        elif context.response_url:
-            _ephemeral(respond, text)
+        where = _where(event)
+        try:
+            if where and (event.get("type") == "app_mention" or self.addressed_to_us(event, context)):
+                client.chat_postMessage(channel=where[0], thread_ts=where[2], text=text)
+            elif context.response_url:
+                _ephemeral(respond, text)
+        except Exception as telling:  # noqa: BLE001 — the error is logged above; say this one too
+            log.error("Could not tell the Slack user about the failure", exc_info=telling)

@@ -4,6 +4,7 @@ the Web API and response_url pointing at a fake Slack (tests/fakes/slack.py)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import urllib.error
 import urllib.parse
@@ -130,6 +131,47 @@ def test_a_mention_delivered_twice_and_retried_is_answered_once_in_its_thread(se
     server.event(follow_up, event_id="Ev3")
     again = fake.wait_for("/api/chat.postMessage", count=2)
     assert again[1].body["thread_ts"] == "1700000000.000100" and "Xue Lan" in json.dumps(again[1].body["blocks"])
+
+
+@pytest.mark.parametrize(("odd", "status", "logged"), [
+    ({"channel": 12345}, 400, "A signed Slack request could not be read; answered 400"),  # bolt cannot parse it
+    ({"channel": ["C1"]}, 200, "A Slack app_mention event had no usable channel or timestamp; it was not answered"),
+    ({"channel": None}, 200, "A Slack app_mention event had no usable channel or timestamp; it was not answered"),
+    ({"ts": 1.5}, 200, "A Slack app_mention event had no usable channel or timestamp; it was not answered"),
+    ({"text": ["not", "text"]}, 200, None),  # answerable: the user hears back in the thread
+    ({"user": {"id": "U1"}}, 200, None),
+])
+def test_a_mention_with_fields_of_unexpected_types_is_answered_or_logged_never_lost(server, fake, caplog, odd, status,
+                                                                                    logged):
+    caplog.set_level("INFO")
+    mention = {"type": "app_mention", "user": "U1", "text": f"<@{BOT_USER}> Who is Xue Lan?",
+               "ts": "1700000003.000100", "channel": "C1", **odd}
+    assert server.event(mention)[0] == status
+    if logged:
+        deadline = time.monotonic() + 10
+        while logged not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert logged in caplog.text
+        assert fake.calls("/api/chat.postMessage") == []
+    else:
+        posted = fake.wait_for("/api/chat.postMessage")[0].body
+        assert posted["thread_ts"] == "1700000003.000100"
+
+
+def test_a_mention_while_the_ledger_is_locked_is_an_apology_in_the_thread_and_a_logged_error(
+        server, fake, caplog, tmp_path):
+    caplog.set_level("INFO")
+    blocker = sqlite3.connect(tmp_path / "parley.sqlite3", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holding the write lock past the busy timeout
+    try:
+        server.event({"type": "app_mention", "user": "U1", "text": f"<@{BOT_USER}> Who is Xue Lan?",
+                      "ts": "1700000004.000100", "channel": "C1"})
+        posted = fake.wait_for("/api/chat.postMessage", timeout=30)[0].body
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert (posted["text"], posted["thread_ts"]) == (phrases.APOLOGY, "1700000004.000100")
+    assert "database is locked" in caplog.text
 
 
 def test_a_direct_message_is_answered_in_a_thread(server, fake):
