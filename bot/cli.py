@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from parley.bot.answer.question import EmptyQuestionError, clean_question
+from parley.bot.answer.question import EmptyQuestionError, is_blank
 from parley.bot.feedback import MAX_RETENTION_DAYS
 from parley.bot.render import text as render
 from parley.bot.settings import Settings, SettingsError, load_settings
@@ -169,11 +169,8 @@ def _answer_each(args: argparse.Namespace, settings: Settings, respond) -> int:
     """Run ``respond(engine, question) -> (json_payload, plain_text)`` on the question given,
     or on each stdin line (JSON out, one line each, in order; the model loads once). A bad
     line (not UTF-8, nothing visible) gets its own error object and the batch goes on."""
-    if args.question is not None:
-        try:
-            clean_question(args.question)
-        except EmptyQuestionError:
-            raise UsageError("the question is empty; ask something, e.g. parley ask \"Is there an AI race?\"") from None
+    if args.question is not None and is_blank(args.question):
+        raise UsageError("the question is empty; ask something, e.g. parley ask \"Is there an AI race?\"")
     as_json = args.json or args.question is None
     lines = [os.fsencode(args.question)] if args.question is not None else [b.rstrip(b"\r\n") for b in sys.stdin.buffer]
     engine = build_engine(settings)

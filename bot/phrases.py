@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from parley.bot.answer.question import EmptyQuestionError
 from parley.index.errors import IndexUnreadableError, NoIndexError, ParleyError
 
 CORPUS_SCOPE = "the debate over whether the US and China are in an AI race or should cooperate on AI safety"
@@ -20,6 +21,7 @@ SEARCHING = "Searching the corpus…"
 LISTING = "Listing the corpus…"
 
 # Hints: what to type.
+EMPTY_QUESTION = "There is no question to answer: ask something, e.g. “is there an AI race?”"
 MENTION_HINT = "Ask me a question after the mention, e.g. “@Parley is there an AI race?”"
 ASK_HINT = ("Ask a question after the command, e.g. `/ask is there an AI race?` "
             "(or `/ask private …` to see the answer alone).")
@@ -150,6 +152,8 @@ def user_message(error: BaseException) -> str:
     """What a chat user is told when answering failed (the trace goes to the log)."""
     if isinstance(error, (NoIndexError, IndexUnreadableError)):
         return NO_INDEX
+    if isinstance(error, EmptyQuestionError):  # its own text names the CLI
+        return EMPTY_QUESTION
     if isinstance(error, ParleyError):
         return str(error)
     return APOLOGY

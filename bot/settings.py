@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     discord_api_base: str
     discord_gateway_url: str
     discord_guild_ids: Annotated[list[int], NoDecode] = []
-    discord_admin_roles: Annotated[list[str], NoDecode] = []
+    # Role ids, never names: anyone with Manage Roles can create a role of any name.
+    discord_admin_roles: Annotated[list[int], NoDecode] = []
     discord_shard_count: NonNegativeInt = 0
     discord_shard_ids: Annotated[list[NonNegativeInt], NoDecode] = []
 

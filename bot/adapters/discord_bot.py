@@ -26,6 +26,7 @@ from discord.ext import commands
 
 from parley.bot import phrases
 from parley.bot.adapters.discord_views import FramingSelect, MoreButton, VoteButton, feedback_view
+from parley.bot.answer.question import is_blank
 from parley.bot.render.discord_embeds import DiscordMessage, render_answer, render_sources
 from parley.bot.render.text import describe_build, offers_more
 from parley.bot.service import Asked, Ready, Reindexed, Service, User
@@ -46,7 +47,7 @@ Send = Callable[..., Awaitable[Any]]
 @dataclass(frozen=True)
 class DiscordConfig:
     guild_ids: tuple[int, ...]  # sync commands to these servers at once (testing); empty: globally
-    admin_roles: tuple[str, ...]  # role names or ids allowed to /reindex
+    admin_roles: tuple[int, ...]  # role ids allowed to /reindex (names can be copied by anyone with Manage Roles)
     answer_workers: int
     shard_count: int | None  # None: as many as Discord recommends
     shard_ids: tuple[int, ...] | None  # None: every shard, in this process
@@ -88,6 +89,10 @@ class ParleyBot(commands.AutoShardedBot):
                 await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: ``ParleyCog.on_message`` answers mentions. (commands.Bot would
+        try each mention as a command and log CommandNotFound, with the user's first word.)"""
 
     async def close(self) -> None:
         await super().close()
@@ -202,7 +207,7 @@ class ParleyCog(commands.Cog):
         if interaction.permissions.manage_guild:  # resolved by Discord for this member
             return True
         allowed = set(self.bot.config.admin_roles)
-        return any(role.name in allowed or str(role.id) in allowed for role in member.roles)
+        return any(role.id in allowed for role in member.roles)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -214,7 +219,7 @@ class ParleyCog(commands.Cog):
         if not in_our_thread and me not in message.mentions:
             return
         question = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
-        if not question:
+        if is_blank(question):  # nothing visible: no thread with an invisible name
             await message.reply(phrases.MENTION_HINT, allowed_mentions=NO_PINGS)
             return
         user = user_of(message.author)

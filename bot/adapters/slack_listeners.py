@@ -19,6 +19,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from parley.bot import phrases
+from parley.bot.answer.question import is_blank
 from parley.bot.feedback import SeenEvents
 from parley.bot.render.slack_blocks import VOTE_ACTIONS, SlackMessage, escape, render_answer, render_sources
 from parley.bot.render.text import describe_build
@@ -68,7 +69,7 @@ class SlackListeners:
         text = " ".join((command.get("text") or "").split())
         private = text.lower().startswith("private ")
         question = text[len("private "):].strip() if private else text
-        if not question:
+        if is_blank(question):
             _ephemeral(respond, phrases.ASK_HINT)
             return
         result = self.service.ask(User(PLATFORM, command["user_id"]), question)
@@ -143,7 +144,7 @@ class SlackListeners:
             return  # a retry, or the other delivery of the same post
         self.seen.remember_thread(f"{channel}:{thread_ts}")
         question = " ".join(_MENTION.sub("", _text_of(event, "text")).split())
-        if not question:
+        if is_blank(question):
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=phrases.MENTION_HINT)
             return
         result = self.service.ask(User(PLATFORM, _text_of(event, "user")), question)

@@ -71,6 +71,15 @@ def is_english(question: str) -> bool:
     return not (other >= 2 and other > english)
 
 
+def is_blank(question: str) -> bool:
+    """Whether nothing readable is left once markup and invisible characters are gone."""
+    try:
+        clean_question(question)
+    except EmptyQuestionError:
+        return True
+    return False
+
+
 class EmptyQuestionError(ParleyError):
     """The question has no words in it."""
 

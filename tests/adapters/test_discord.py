@@ -11,7 +11,7 @@ import pytest
 
 from parley.bot.adapters.discord_bot import ParleyBot
 from parley.bot.answer import Answer, AnswerEngine, Perspective, clean_question
-from parley.bot.phrases import MORE_GONE
+from parley.bot.phrases import MENTION_HINT, MORE_GONE
 from parley.bot.render.discord_embeds import escape
 from parley.bot.render.text import shown_quote
 from parley.index.served import ServedIndex
@@ -27,7 +27,7 @@ from tests.answers import (
     contested_complete,
     scripted_engine,
 )
-from tests.fakes.discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, GUILD_ID
+from tests.fakes.discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, GUILD_ID, IMPOSTOR_ROLE_ID
 
 EPHEMERAL = 64
 
@@ -80,7 +80,10 @@ def test_a_private_ask_is_ephemeral(service):
     run(scenario())
 
 
-def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(service):
+def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(service, caplog):
+    caplog.set_level("DEBUG", logger="discord.ext.commands")
+    caplog.set_level("INFO")
+
     async def scenario():
         async with running_bot(service) as (fake, bot):
             message_id = await fake.post_message(f"<@{BOT_ID}> What is coopetition?", mentions_bot=True)
@@ -94,6 +97,7 @@ def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(service):
             replies = await fake.wait_for("POST", f"/channels/{thread_id}/messages", count=2)
             assert "Xue Lan" in str(replies[-1].body["embeds"])
             assert len(fake.sent("POST", "/threads")) == 1  # the follow-up stayed in the thread
+            assert "CommandNotFound" not in caplog.text and "coopetition" not in caplog.text.lower()
 
     run(scenario())
 
@@ -106,11 +110,13 @@ def test_reindex_is_refused_for_a_plain_member_and_runs_for_admins_while_asks_co
         "a small fission reactor, so crews could stay through the long lunar night.\n")
 
     async def scenario():
-        async with running_bot(make_service(local_engine, reindexer=reindexer), admin_roles=("Parley admins",)) as (fake, bot):
+        async with running_bot(make_service(local_engine, reindexer=reindexer), admin_roles=(ADMIN_ROLE_ID,)) as (fake, bot):
             refused = await fake.slash("reindex")
             callback = (await fake.wait_for("POST", f"/{refused}/callback"))[0]
             assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
             assert "Manage Server" in callback.body["data"]["content"]
+            impostor = await fake.slash("reindex", user_id=6006, roles=[IMPOSTOR_ROLE_ID])  # same name, other id
+            assert "Manage Server" in (await fake.wait_for("POST", f"/{impostor}/callback"))[0].body["data"]["content"]
 
             by_role = await fake.slash("reindex", user_id=2002, roles=[ADMIN_ROLE_ID])
             ask = await fake.slash("ask", {"question": "What is competitive coexistence?"}, user_id=3003)
@@ -126,6 +132,18 @@ def test_reindex_is_refused_for_a_plain_member_and_runs_for_admins_while_asks_co
             by_permission = await fake.slash("reindex", user_id=5005, permissions=ADMINISTER)
             report = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{by_permission}", timeout=60))[0]
             assert "up to date" in report.body["content"]
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("blank", ["\u200b\u200b", "\u202e\u2060", "<@&1>"])
+def test_a_mention_with_nothing_visible_gets_the_hint_and_no_thread(service, blank):
+    async def scenario():
+        async with running_bot(service) as (fake, bot):
+            await fake.post_message(f"<@{BOT_ID}> {blank}", mentions_bot=True)
+            reply = (await fake.wait_for("POST", f"/channels/{CHANNEL_ID}/messages"))[0]
+            assert reply.body["content"] == MENTION_HINT
+            assert fake.sent("POST", "/threads") == []
 
     run(scenario())
 

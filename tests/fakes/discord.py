@@ -21,6 +21,8 @@ BOT_ID = 900000000000000001
 GUILD_ID = 910000000000000001
 CHANNEL_ID = 920000000000000001
 ADMIN_ROLE_ID = 930000000000000001
+# A role with the admin role's name, made by a member with Manage Roles: it must grant nothing.
+IMPOSTOR_ROLE_ID = 930000000000000002
 ADMINISTER = 1 << 5  # Manage Server
 PLAIN_PERMISSIONS = (1 << 10) | (1 << 11)  # view channel, send messages
 
@@ -209,6 +211,8 @@ class FakeDiscord:
                  "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0},
                 {"id": str(ADMIN_ROLE_ID), "name": "Parley admins", "permissions": str(PLAIN_PERMISSIONS),
                  "position": 1, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0},
+                {"id": str(IMPOSTOR_ROLE_ID), "name": "Parley admins", "permissions": str(PLAIN_PERMISSIONS),
+                 "position": 2, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0},
             ],
             "members": [{"user": self.user(BOT_ID, bot=True), "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}],
         }
