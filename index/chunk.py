@@ -20,6 +20,11 @@ _ABBREVIATIONS = frozenset(
     "no fig jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _INITIALS = re.compile(r"(?:\b[A-Za-z]\.)+$")
+_WORD = re.compile(r"\S+")
+# No prose sentence is this long: a longer run without a sentence end (a list pasted as
+# one line, a capture that lost its punctuation) is cut at word boundaries, so that a
+# passage's size stays bounded whatever the text's shape.
+MAX_SENTENCE_WORDS = 200
 
 
 # The one stance vocabulary: the two framings, and "neutral" for context that frames neither.
@@ -103,6 +108,7 @@ def chunk_document(
 
 
 def _sentences(text: str) -> list[_Sentence]:
+    """Every sentence of ``text``, in order; linear in its length whatever its shape."""
     sentences: list[_Sentence] = []
     offset = 0
     for line in text.split("\n"):
@@ -114,24 +120,46 @@ def _sentences(text: str) -> list[_Sentence]:
         start = line_start + (len(line) - len(line.lstrip()))
         line_end = line_start + len(line.rstrip())
         for match in _BOUNDARY.finditer(text, start, line_end):
-            if _is_abbreviation(text[start : match.start() + 1]):
+            if _is_abbreviation(_last_word(text, start, match.start() + 1)):
                 continue
-            sentences.append(_sentence(text, start, match.end(), ends_paragraph=False))
+            sentences += _bounded(text, start, match.end(), ends_paragraph=False)
             start = match.end()
             while text[start].isspace():
                 start += 1
-        sentences.append(_sentence(text, start, line_end, ends_paragraph=True))
+        sentences += _bounded(text, start, line_end, ends_paragraph=True)
     return sentences
+
+
+def _last_word(text: str, start: int, end: int) -> str:
+    """The last word of ``text[start:end]``, found without copying or scanning the whole
+    span (a run of abbreviations would otherwise make the search quadratic). Cleaned text
+    separates words with single spaces."""
+    space = text.rfind(" ", start, end)
+    return text[space + 1 if space >= 0 else start : end]
+
+
+def _bounded(text: str, start: int, end: int, *, ends_paragraph: bool) -> list[_Sentence]:
+    """The sentence ``text[start:end]``, cut into pieces of ``MAX_SENTENCE_WORDS`` words
+    when it is longer."""
+    sentence = _sentence(text, start, end, ends_paragraph=ends_paragraph)
+    if sentence.words <= MAX_SENTENCE_WORDS:
+        return [sentence]
+    words = list(_WORD.finditer(text, start, end))
+    pieces = []
+    for first in range(0, len(words), MAX_SENTENCE_WORDS):
+        chunk = words[first : first + MAX_SENTENCE_WORDS]
+        last = first + MAX_SENTENCE_WORDS >= len(words)
+        pieces.append(_Sentence(chunk[0].start(), chunk[-1].end(), len(chunk), ends_paragraph and last))
+    return pieces
 
 
 def _sentence(text: str, start: int, end: int, *, ends_paragraph: bool) -> _Sentence:
     return _Sentence(start, end, len(text[start:end].split()), ends_paragraph)
 
 
-def _is_abbreviation(sentence_so_far: str) -> bool:
-    if not sentence_so_far.endswith("."):
+def _is_abbreviation(last_word: str) -> bool:
+    if not last_word.endswith("."):
         return False
-    last_word = sentence_so_far.split()[-1] if sentence_so_far.split() else ""
     if _INITIALS.search(last_word):
         return True
     return last_word.rstrip(".").lower().lstrip("(\"'") in _ABBREVIATIONS

@@ -108,14 +108,16 @@ def clean_text(raw: str) -> str:
 
 
 def _join_soft_wraps(lines: list[str]) -> list[str]:
-    """Rejoin a sentence that the capture wrapped onto the next line."""
-    joined: list[str] = []
+    """Rejoin a sentence that the capture wrapped onto the next line. The pieces of each
+    paragraph are gathered and joined once: appending to a growing string would be
+    quadratic on a capture of many short wrapped lines."""
+    paragraphs: list[list[str]] = []
     for line in lines:
-        if joined and joined[-1][-1] not in _SENTENCE_END and line[0].islower():
-            joined[-1] = f"{joined[-1]} {line}"
+        if paragraphs and paragraphs[-1][-1][-1] not in _SENTENCE_END and line[0].islower():
+            paragraphs[-1].append(line)
         else:
-            joined.append(line)
-    return joined
+            paragraphs.append([line])
+    return [" ".join(pieces) for pieces in paragraphs]
 
 
 def _is_chrome(line: str) -> bool:

@@ -18,6 +18,11 @@ from parley.index.manifest import ModelInfo
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")
+# Batching by size: a passage is about this many characters; every text costs a few more
+# (its special tokens); and no batch holds more than MAX_BATCH texts.
+PASSAGE_CHARS = 750
+PADDING_CHARS = 16
+MAX_BATCH = 256
 
 
 def packaged_model_path() -> Path:
@@ -66,20 +71,44 @@ class Embedder:
         return model
 
     def encode(self, texts: list[str], *, show_progress: bool = False, batch_size: int | None = None) -> np.ndarray:
-        """Vectors for ``texts``, shape ``(len(texts), dimension)``, unit length."""
+        """Vectors for ``texts``, shape ``(len(texts), dimension)``, unit length.
+
+        Batches hold about ``batch_size`` passages' worth of text, not ``batch_size``
+        texts: a forward pass costs per sequence as well as per token, so ten thousand
+        one-line sentences in batches of 16 took 2.6x what prose of the same size took;
+        batching the short ones by the hundred brings that to about 2x (README, Reliability).
+        """
         if not texts:
             return np.zeros((0, self.info.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            batch_size=batch_size or self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.zeros((len(texts), self.info.dimension), dtype=np.float32)
+        batches = _batches_by_length(texts, (batch_size or self.batch_size) * PASSAGE_CHARS)
+        if show_progress:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="Embedding", unit="batch")
+        for batch in batches:
+            vectors[batch] = self.model.encode([texts[i] for i in batch], batch_size=len(batch),
+                                               normalize_embeddings=True, convert_to_numpy=True,
+                                               show_progress_bar=False)
+        return vectors
 
 
-
+def _batches_by_length(texts: list[str], budget_chars: int) -> list[list[int]]:
+    """Indices of ``texts``, shortest first, in batches whose padded size (count x longest)
+    stays within ``budget_chars``, at most ``MAX_BATCH`` texts each."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    longest = 0
+    for i in sorted(range(len(texts)), key=lambda i: len(texts[i])):
+        size = len(texts[i]) + PADDING_CHARS
+        if batch and (max(longest, size) * (len(batch) + 1) > budget_chars or len(batch) >= MAX_BATCH):
+            batches.append(batch)
+            batch, longest = [], 0
+        batch.append(i)
+        longest = max(longest, size)
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 def _read_dimension(model_path: Path) -> int:

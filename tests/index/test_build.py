@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from parley.index.build import build_index
@@ -244,3 +245,15 @@ def test_sigkill_during_a_full_build_leaves_the_served_index_whole(index_copy, e
     build_index(CORPUS_DIR, index_copy, embedder, claim_labels=CLAIM_LABELS)
     assert staged() == []
     index_copy.open()
+
+
+def test_embedding_batches_by_size_keep_every_text_in_its_place(embedder):
+    from parley.index.embed import MAX_BATCH, _batches_by_length
+
+    texts = [f"Line {i} ends." for i in range(600)] + ["A much longer passage about chips. " * 20] * 5
+    batches = _batches_by_length(texts, 16 * 750)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(texts)))
+    assert max(len(b) for b in batches) <= MAX_BATCH and len(batches) < 20  # not 38 batches of 16
+    together = embedder.encode(texts[595:605])
+    one_by_one = np.vstack([embedder.encode([text]) for text in texts[595:605]])
+    assert np.allclose(together, one_by_one, atol=1e-5)

@@ -1,6 +1,8 @@
+import time
+
 import pytest
 
-from parley.index.chunk import chunk_document, split_sentences
+from parley.index.chunk import MAX_SENTENCE_WORDS, chunk_document, split_sentences
 from parley.index.clean import clean_text
 from parley.index.corpus import load_corpus
 from tests.helpers import CORPUS_DIR
@@ -78,3 +80,41 @@ def test_a_short_tail_is_merged_not_left_alone():
 def test_a_document_shorter_than_the_minimum_is_one_passage():
     passages = chunk_document("d", "Only one short line.")
     assert [p.text for p in passages] == ["Only one short line."]
+
+
+def test_a_run_without_any_sentence_end_is_cut_at_words_so_passages_stay_bounded():
+    text = " ".join(f"w{i}" for i in range(1000))  # a capture that lost its punctuation
+    passages = chunk_document("d", text)
+    assert [len(p.text.split()) for p in passages] == [MAX_SENTENCE_WORDS] * 5
+    assert all(text[p.start:p.end] == p.text for p in passages)
+
+
+def test_a_run_of_abbreviations_is_one_sentence_found_in_linear_time():
+    text = "Talks " + "Mr. " * 2000 + "ended."
+    assert [len(text[s:e].split()) for s, e in split_sentences(text)] == [MAX_SENTENCE_WORDS] * 10 + [2]
+
+
+def work_units(function, size: int) -> float:
+    """Seconds ``function(size)`` takes, the best of three (timing noise only adds)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        function(size)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize("shape", [
+    lambda n: "\n".join(f"w{i} and" for i in range(n)),  # wrapped lines joined into one paragraph
+    lambda n: "Talks " + "Mr. " * n + "ended.",  # abbreviations that never end a sentence
+    lambda n: "\n".join(f"Line {i} ends." for i in range(n)),
+])
+def test_cleaning_and_chunking_grow_linearly_with_the_text_whatever_its_shape(shape):
+    """Sixteen times the text costs sixteen times the time when linear, 256 times when
+    quadratic (as the joins this replaces were); the bound, 64, leaves room for a busy
+    machine on either side. (A complexity check, not a speed target: speed is measured by
+    benchmarks/build_shapes.py.)"""
+    def cut(n: int) -> None:
+        chunk_document("d", clean_text(shape(n)))
+
+    assert work_units(cut, 160_000) < 64 * work_units(cut, 10_000)
