@@ -7,6 +7,7 @@ One wording per report: a build reads the same after ``parley index build`` as a
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -40,7 +41,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "kind": answer.kind,
         "text": render_plain(answer),
         "perspectives": [asdict(p) for p in answer.perspectives],
-        "citations": [{**asdict(c), "parts": parts_json(c)} for c in answer.citations],
+        "citations": [{**asdict(c), "score": finite(c.score), "parts": parts_json(c)} for c in answer.citations],
     }
 
 
@@ -87,6 +88,12 @@ def _body(answer: Answer, more_how: str) -> str:
     for numbers, citation in by_document(answer.citations):
         lines.append(f"  {''.join(f'[{n}]' for n in numbers)} {source_line(citation)}")
     return "\n".join(lines)
+
+
+def finite(score: float) -> float | None:
+    """A score for JSON: ``null`` when it is not a number, which strict JSON cannot hold
+    (an index that passed its hash check never gives one; the contract holds anyway)."""
+    return round(score, 4) if math.isfinite(score) else None
 
 
 def link_target(url: str | None) -> str | None:
@@ -224,7 +231,7 @@ def search_json(question: str, hits: Sequence[Hit], documents: dict[str, Indexed
             "text": hit.passage.text,
             "start": hit.passage.start,
             "end": hit.passage.end,
-            "score": round(hit.score, 4),
+            "score": finite(hit.score),
             "stance": hit.passage.stance,
         }
         for rank, hit in enumerate(hits, start=1)

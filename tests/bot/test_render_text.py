@@ -90,3 +90,10 @@ def test_a_citation_without_parts_is_one_part_of_its_own_quote():
     quote = replace(citation(1, "Whole sentence.", doc="d", title="T", publisher="P", url=None), parts=())
     payload = answer_json(Answer("q", True, [Perspective("answer", [1])], [quote], ""))
     assert payload["citations"][0]["parts"] == [{"start": quote.start, "end": quote.end, "text": "Whole sentence."}]
+
+
+def test_a_score_that_is_not_a_number_is_null_in_strict_json():
+    nan = replace(citation(1, "A quote.", doc="d", title="T", publisher="P", url=None, stance="race"), score=float("nan"))
+    payload = answer_json(Answer("q?", True, [Perspective("race", [1])], [nan], "t"))
+    assert payload["citations"][0]["score"] is None
+    json.dumps(payload, allow_nan=False)  # would raise on NaN
