@@ -140,13 +140,18 @@ def verify_contents(directory: Path, manifest: Manifest) -> None:
         _write_cache(cache_path, verified)
 
 
-def files_of(directory: Path) -> dict[str, FileRecord]:
-    """Every file below ``directory``, by its path relative to it, hashed."""
-    return {
-        path.relative_to(directory).as_posix(): FileRecord(bytes=path.stat().st_size, sha256=file_sha256(path))
-        for path in sorted(directory.rglob("*"))
-        if path.is_file() and path.name != VERIFIED
-    }
+def files_of(directory: Path, known: dict[str, str] | None = None) -> dict[str, FileRecord]:
+    """Every file below ``directory``, by its path relative to it, with its hash (taken
+    from ``known`` for files whose hash was just checked, e.g. the linked encoder), and
+    remembered as verified: the version's first load need not hash it again."""
+    known = known or {}
+    files = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and path.name != VERIFIED:
+            name = path.relative_to(directory).as_posix()
+            files[name] = FileRecord(bytes=path.stat().st_size, sha256=known.get(name) or file_sha256(path))
+    _write_cache(directory / VERIFIED, {name: [record.sha256, *_stamp(directory / name)] for name, record in files.items()})
+    return files
 
 
 def _stamp(file: Path) -> list[int]:

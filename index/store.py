@@ -32,9 +32,11 @@ from parley.index.corpus import IndexedDocument
 from parley.index.errors import IndexUnreadableError
 from parley.index.lexical import LexicalIndex
 from parley.index.manifest import (
+    ENCODER_FILE,
     FORMAT_VERSION,
     MANIFEST,
     REBUILD_HINT,
+    TOKENIZER_FILE,
     EncoderRecord,
     Manifest,
     ModelInfo,
@@ -88,7 +90,8 @@ def write_index(
     LexicalIndex.build(bm25_texts).save(directory / BM25_DIR)
     _write_text(directory / COMMON_WORDS, "".join(f"{w} {band}\n" for w, band in sorted((common_words or {}).items())))
 
-    files = files_of(directory)
+    # The encoder's hashes were checked when it was exported or linked in (build.py).
+    files = files_of(directory, {ENCODER_FILE: query_encoder.onnx_sha256, TOKENIZER_FILE: query_encoder.tokenizer_sha256})
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=model,
