@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from parley.bot import curate
 from parley.bot.answer.question import EmptyQuestionError, is_blank
 from parley.bot.feedback import MAX_RETENTION_DAYS
 from parley.bot.render import text as render
@@ -99,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
 
     status = index_commands.add_parser("status", parents=[index_dir, as_json], help="describe the served index")
     status.set_defaults(run=_index_status)
+
+    curate.register(commands, index_dir, as_json)
 
     search = commands.add_parser(
         "search", parents=[index_dir, as_json],

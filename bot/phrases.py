@@ -131,6 +131,14 @@ def tally(passages: int, stances: dict[str, int]) -> str:
             f"{stances.get('cooperation', 0)} cooperation, {stances.get('neutral', 0)} neutral")
 
 
+def claims_tally(claims: dict[str, int], reviewed: int) -> str:
+    """A document's sentences by framing and how many a person reviewed, e.g. "claims: 3
+    race, 5 cooperation, 12 neither; 20 of 20 reviewed"."""
+    total = sum(claims.values())
+    return (f"claims: {claims.get('race', 0)} race, {claims.get('cooperation', 0)} cooperation, "
+            f"{claims.get('none', 0)} neither; {reviewed} of {total} reviewed")
+
+
 def vote_recorded(stored: bool) -> str:
     return VOTE_THANKS if stored else VOTE_TOO_OLD
 

@@ -33,7 +33,7 @@ FRONT_MATTER_FENCE = "---"
 # An article is tens of kilobytes; a file far larger is a mistake (a dump, a binary), and
 # cleaning and embedding it would take minutes of the build.
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-KNOWN_KEYS = ("title", "publisher", "url", "date", "kind", "title_is_descriptive")
+KNOWN_KEYS = ("title", "publisher", "author", "url", "date", "kind", "title_is_descriptive")
 SAFE_URL = re.compile(r"https?://[^\s<>|\x00-\x1f\x7f]+", re.IGNORECASE)
 
 

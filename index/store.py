@@ -46,6 +46,7 @@ from parley.index.manifest import (
 )
 from parley.index.query_encoder import OnnxQueryEncoder
 from parley.index.sentences import SentenceTable
+from parley.index.stance import CLAIM_FRAMINGS
 from parley.index.vectors import PassageVectors
 
 DOCUMENTS = "documents.json"
@@ -135,6 +136,22 @@ class LoadedIndex:
                 f"is configured with {model.name} ({model.dimension} dimensions, weights "
                 f"{model.weights_sha256[:12]}). {REBUILD_HINT}"
             )
+
+    def claims_by_document(self) -> dict[str, tuple[dict[str, int], int]]:
+        """Per document: its claims (sentences) by framing, and how many a person reviewed.
+        Counted with numpy over the sentence table (millions of rows at scale)."""
+        ids = list(self.documents)
+        position = {doc_id: i for i, doc_id in enumerate(ids)}
+        passage_document = np.fromiter((position[p.doc_id] for p in self.passages), dtype=np.int64,
+                                       count=len(self.passages))
+        table = self.sentences
+        document = passage_document[table.rows.astype(np.int64)]
+        width = len(CLAIM_FRAMINGS)
+        by_framing = np.bincount(document * width + table.framing.astype(np.int64),
+                                 minlength=len(ids) * width).reshape(len(ids), width)
+        reviewed = np.bincount(document, weights=table.reviewed.astype(np.float64), minlength=len(ids))
+        return {doc_id: ({framing: int(by_framing[i, code]) for code, framing in enumerate(CLAIM_FRAMINGS)},
+                         int(reviewed[i])) for i, doc_id in enumerate(ids)}
 
     def query_encoder(self, threads: int = 0) -> OnnxQueryEncoder:
         """The encoder for questions that this version's vectors were made with."""

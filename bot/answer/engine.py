@@ -38,6 +38,7 @@ class AnswerEngine:
     def sources(self) -> list[SourceSummary]:
         index = self.served.retriever().index
         counts = Counter((p.doc_id, p.stance) for p in index.passages)  # one pass, not one per document
+        claims = index.claims_by_document()
         return [
             SourceSummary(
                 doc_id=document.doc_id,
@@ -47,6 +48,9 @@ class AnswerEngine:
                 date=document.date,
                 passages=document.passage_count,
                 stances={s: counts[(document.doc_id, s)] for s in STANCES},
+                claims=claims[document.doc_id][0],
+                reviewed=claims[document.doc_id][1],
             )
             for document in index.documents.values()
         ]
+

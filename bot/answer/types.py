@@ -88,3 +88,7 @@ class SourceSummary:
     date: str | None
     passages: int
     stances: dict[str, int]
+    # Its sentences (claims) by framing (race, cooperation, none) and how many of them a
+    # person reviewed: what a curator looks at.
+    claims: dict[str, int] = field(default_factory=dict)
+    reviewed: int = 0

@@ -77,7 +77,8 @@ def render_sources(sources: list[SourceSummary]) -> list[DiscordMessage]:
         title = escape(source.title)
         name = _link(source.url, title) or f"**{title}**"
         details = " · ".join(escape(x) for x in (source.publisher, source.date) if x)
-        lines.append(f"{name} — {details}\n{phrases.tally(source.passages, source.stances)}")
+        lines.append(f"{name} — {details}\n{phrases.tally(source.passages, source.stances)}\n"
+                     f"{phrases.claims_tally(source.claims, source.reviewed)}")
     return _pack(title="Sources in the corpus", description=f"{len(sources)} documents.",
                  sections=[("Documents", lines)])
 

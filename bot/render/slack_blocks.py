@@ -87,7 +87,8 @@ def render_sources(sources: list[SourceSummary]) -> list[SlackMessage]:
         title = escape(source.title)
         name = _link(source.url, title) or f"*{title}*"
         details = " · ".join(escape(x) for x in (source.publisher, source.date) if x)
-        lines.append(f"{name} — {details}\n{phrases.tally(source.passages, source.stances)}")
+        lines.append(f"{name} — {details}\n{phrases.tally(source.passages, source.stances)}\n"
+                     f"{phrases.claims_tally(source.claims, source.reviewed)}")
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Sources in the corpus"}}]
     blocks += _sections(f"*{len(sources)} documents*", lines)
     return [_checked(m) for m in _split(blocks, f"{len(sources)} documents in the corpus")]

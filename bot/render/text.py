@@ -252,7 +252,8 @@ def render_sources(sources: Sequence[SourceSummary]) -> str:
     lines = [f"The corpus holds {len(sources)} documents:"]
     for source in sources:
         details = ", ".join(x for x in (source.publisher, source.date, source.url) if x)
-        lines.append(f"- {source.title} ({details}): {phrases.tally(source.passages, source.stances)}")
+        lines.append(f"- {source.title} ({details}): {phrases.tally(source.passages, source.stances)}; "
+                     f"{phrases.claims_tally(source.claims, source.reviewed)}")
     return "\n".join(lines)
 
 

@@ -168,3 +168,15 @@ def test_bench_refuses_an_unreadable_question_file_before_timing_anything(built_
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"parley: Cannot read question file {tmp_path / 'none.jsonl'}: "
                                                   "No such file or directory."]
+
+
+def test_corpus_status_counts_each_documents_claims_by_framing_and_the_reviewed_ones(built_index):
+    result = run_parley("corpus", "status", "--json", env={"PARLEY_INDEX_DIR": str(built_index[0])})
+    assert result.returncode == 0, result.stderr
+    documents = json.loads(result.stdout)
+    labels = [json.loads(line) for line in (CORPUS_DIR / "claim-labels.jsonl").read_text().splitlines()]
+    for document in documents:
+        mine = [label for label in labels if label["doc_id"] == document["doc_id"]]
+        assert document["claims"] == {framing: sum(label["framing"] == framing for label in mine)
+                                      for framing in ("none", "race", "cooperation")}
+        assert document["reviewed"] == len(mine)  # every sentence of the project's corpus is reviewed

@@ -1,0 +1,74 @@
+"""``parley corpus add`` and ``parley corpus status``: the curator's commands, kept out of
+``cli.py`` so that it stays a thin table of commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from parley.bot import phrases
+from parley.bot.settings import Settings
+
+
+def register(commands, index_dir: argparse.ArgumentParser, as_json: argparse.ArgumentParser) -> None:
+    """The ``corpus`` command group, under the CLI's ``commands``."""
+    corpus = commands.add_parser("corpus", help="add documents to the corpus, see it at a glance")
+    actions = corpus.add_subparsers(title="corpus commands", metavar="ACTION")
+    corpus.set_defaults(run=lambda args, settings: (corpus.print_help(), 2)[1])
+    add = actions.add_parser(
+        "add", parents=[index_dir, as_json],
+        help="turn web pages (.html or http(s) URLs), PDFs, Markdown and text files into corpus documents")
+    add.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help="files, folders of files, or URLs")
+    add.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder")
+    add.add_argument("--build", action="store_true", help="re-index at once when something was added")
+    add.set_defaults(run=corpus_add)
+    status = actions.add_parser("status", parents=[index_dir, as_json],
+                                help="each served document's claims by framing, and how many are reviewed")
+    status.set_defaults(run=corpus_status)
+
+
+def corpus_add(args: argparse.Namespace, settings: Settings) -> int:
+    """One line per input; exit 1 when any input was not added."""
+    from parley.index.ingest import add_sources
+
+    outcomes = add_sources(args.inputs, settings.corpus_dir)
+    for outcome in outcomes:
+        if args.json:
+            print(json.dumps({"input": outcome.source, "status": outcome.status, "detail": outcome.detail,
+                              "doc_id": outcome.doc_id, "title": outcome.title}), flush=True)
+        elif outcome.status == "added":
+            print(f"added {outcome.source} as {outcome.detail} (“{outcome.title}”)", flush=True)
+        else:
+            what = "a duplicate" if outcome.status == "duplicate" else "refused"
+            print(f"parley: {what}: {outcome.source}: {outcome.detail}", file=sys.stderr, flush=True)
+    added = sum(outcome.status == "added" for outcome in outcomes)
+    if not args.json:
+        hint = " Run `parley index build` to answer from them." if added and not args.build else ""
+        print(f"{added} of {len(outcomes)} added to {settings.corpus_dir}.{hint}")
+    if added and args.build:
+        from parley.bot.render import text as render
+        from parley.bot.wiring import index_corpus
+
+        report = index_corpus(settings, show_progress=sys.stdout.isatty() and not args.json)
+        for line in render.build_warnings(report):
+            print(f"parley: {line}", file=sys.stderr)
+        print(json.dumps(render.build_json(report)) if args.json else render.describe_build(report, path=True))
+    return 0 if added == len(outcomes) else 1
+
+
+def corpus_status(args: argparse.Namespace, settings: Settings) -> int:
+    from parley.bot.wiring import build_engine
+
+    sources = build_engine(settings).sources()
+    if args.json:
+        print(json.dumps([{"doc_id": s.doc_id, "title": s.title, "passages": s.passages, "claims": s.claims,
+                           "reviewed": s.reviewed} for s in sources]))
+        return 0
+    for source in sources:
+        print(f"{source.doc_id}: {source.title}\n  {phrases.tally(source.passages, source.stances)}\n"
+              f"  {phrases.claims_tally(source.claims, source.reviewed)}")
+    totals = {f: sum(s.claims.get(f, 0) for s in sources) for f in ("race", "cooperation", "none")}
+    print(f"{len(sources)} documents; {phrases.claims_tally(totals, sum(s.reviewed for s in sources))}")
+    return 0
