@@ -27,6 +27,10 @@ def register(commands, index_dir: argparse.ArgumentParser, as_json: argparse.Arg
     status = actions.add_parser("status", parents=[index_dir, as_json],
                                 help="each served document's claims by framing, and how many are reviewed")
     status.set_defaults(run=corpus_status)
+    review = commands.add_parser("review", parents=[index_dir],
+                                 help="review claim framings in the terminal, flagged ones first")
+    review.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder (its claim-labels.jsonl is written)")
+    review.set_defaults(run=review_in_terminal)
 
 
 def corpus_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -72,3 +76,36 @@ def corpus_status(args: argparse.Namespace, settings: Settings) -> int:
     totals = {f: sum(s.claims.get(f, 0) for s in sources) for f in ("race", "cooperation", "none")}
     print(f"{len(sources)} documents; {phrases.claims_tally(totals, sum(s.reviewed for s in sources))}")
     return 0
+
+
+KEYS = {"r": "race", "c": "cooperation", "n": "none"}
+
+
+def review_in_terminal(args: argparse.Namespace, settings: Settings) -> int:
+    """One claim at a time: r(ace), c(ooperation), n(either), s(kip), q(uit). The terminal
+    belongs to whoever runs it, as the console does: they are the curator."""
+    import getpass
+
+    from parley.bot.service import Refused, User
+    from parley.bot.wiring import build_service
+
+    service = build_service(settings)
+    curator = User("console", getpass.getuser())
+    while True:
+        claim = service.next_claim(curator, admin=True)
+        if claim is None or isinstance(claim, Refused):
+            print(claim.text if claim else phrases.REVIEW_EMPTY)
+            return 0 if claim is None else 1
+        print(phrases.review_prompt(claim.title, claim.before, claim.text, claim.after, claim.framing,
+                                    claim.confidence, claim.reviewed, claim.flags))
+        print("[r]ace, [c]ooperation, [n]either, [s]kip, [q]uit? ", end="", flush=True)
+        choice = sys.stdin.readline().strip().lower()[:1]
+        if choice in ("", "q"):  # end of input too
+            print()
+            return 0
+        if choice == "s":
+            service.skip(curator, claim.key)
+        elif choice in KEYS:
+            print(service.review(curator, admin=True, key=claim.key, framing=KEYS[choice]).text)
+        else:
+            print("Type r, c, n, s or q.")

@@ -136,6 +136,13 @@ class FeedbackStore:
                 raise
         return True
 
+    def flagged_passages(self) -> dict[str, int]:
+        """Passage id -> how many "wrong framing" votes its quotes got: the review queue's head."""
+        with self._lock:
+            rows = self._db.execute("SELECT passage_id, COUNT(*) FROM votes WHERE vote = 'wrong_framing' "
+                                    "AND passage_id IS NOT NULL GROUP BY passage_id").fetchall()
+        return dict(rows)
+
     def votes(self) -> Iterator[VoteRecord]:
         """Every vote with its question and cited passages, oldest first."""
         with self._lock:

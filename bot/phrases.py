@@ -139,6 +139,37 @@ def claims_tally(claims: dict[str, int], reviewed: int) -> str:
             f"{claims.get('none', 0)} neither; {reviewed} of {total} reviewed")
 
 
+REVIEW_UNAVAILABLE = "Framing review is not available here: this process has no reviewed-labels file to write."
+REVIEW_GONE = "That sentence is no longer in the served index (its document changed); ask for the next one."
+REVIEW_SAVED_BUILD_RUNNING = ("Saved. A re-index is running; the new framing is served when the next one "
+                              "ends (run /reindex or `parley index build`).")
+REVIEW_EMPTY = "Nothing to review: no flagged claims and no unreviewed labels."
+REVIEW_CHOICES = {"race": "Race", "cooperation": "Cooperation", "none": "Neither"}
+
+
+def review_refused(platform: str) -> str:
+    """Who may review framings: the same people who may re-index."""
+    if platform == "discord":
+        return "Only members with Manage Server (or a Parley admin role) can review framings."
+    return "Only Parley admins can review framings."
+
+
+def reviewed(text: str, framing: str, embedded: int) -> str:
+    shown = text if len(text) <= 120 else text[:119] + "…"
+    return (f"Labelled “{shown}” as {REVIEW_CHOICES[framing].lower()}. Answers use it now "
+            f"({embedded} passages re-embedded).")
+
+
+def review_prompt(title: str, before: str, text: str, after: str, framing: str, confidence: float,
+                  reviewed_already: bool, flags: int) -> str:
+    """A claim as a curator sees it: its document, a sentence of context either side, and
+    its current label."""
+    state = "reviewed" if reviewed_already else f"not reviewed, confidence {confidence:.2f}"
+    flagged = f"; flagged {flags} time{'s' if flags != 1 else ''} as a wrong framing" if flags else ""
+    context = " ".join(x for x in (before, f"»{text}«", after) if x)
+    return f"{title}\n{context}\nNow: {REVIEW_CHOICES[framing].lower()} ({state}{flagged})."
+
+
 def vote_recorded(stored: bool) -> str:
     return VOTE_THANKS if stored else VOTE_TOO_OLD
 

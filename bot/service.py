@@ -1,5 +1,6 @@
 """What every surface does, once: per-user cooldown, ask, record the answer for its vote
-and More buttons; the complete answer behind More; sources; votes; re-index for admins.
+and More buttons; the complete answer behind More; sources; votes; re-index and framing
+review for admins.
 
 Adapters (Discord, Slack, the console) only parse a platform event, call one of these,
 render what comes back and send it. The methods block (the answer core is CPU work):
@@ -23,6 +24,7 @@ from parley.index.errors import BuildLockedError, ParleyError
 
 if TYPE_CHECKING:
     from parley.index.build import BuildReport
+    from parley.index.review import ClaimToReview
     from parley.index.served import Reindexer
 
 log = logging.getLogger("parley.service")
@@ -67,6 +69,19 @@ class Voted:
 @dataclass(frozen=True)
 class Reindexed:
     report: BuildReport
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """A curator's framing decision, written and served."""
+
+    claim: ClaimToReview
+    framing: str
+    report: BuildReport
+
+    @property
+    def text(self) -> str:
+        return phrases.reviewed(self.claim.text, self.framing, self.report.embedded)
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,7 @@ class Service:
         self.reindexer = reindexer
         self.feedback = feedback
         self.cooldown = Cooldown(cooldown_seconds)
+        self._skipped: dict[User, set[str]] = {}
 
     def ready(self) -> Ready:
         """Load the query encoder and the index now; raises ``ParleyError`` when there is none."""
@@ -184,6 +200,46 @@ class Service:
             return Reindexed(self.reindexer.run())
         except BuildLockedError:
             return Refused(phrases.REINDEX_RUNNING)
+
+    # -- framing review ------------------------------------------------------------------
+    def next_claim(self, user: User, *, admin: bool) -> ClaimToReview | Refused | None:
+        """The next claim for this curator to review (``None``: the queue is empty)."""
+        refused = self._may_review(user, admin=admin)
+        if refused:
+            return refused
+        from parley.index.review import review_queue
+
+        flagged = self.feedback.flagged_passages() if self.feedback else {}
+        queue = review_queue(self.engine.served.retriever().index, flagged, skip=self._skipped.get(user, ()))
+        return queue[0] if queue else None
+
+    def skip(self, user: User, key: str) -> None:
+        """Not this one (for now): the curator's next claim is another."""
+        self._skipped.setdefault(user, set()).add(key)
+
+    def review(self, user: User, *, admin: bool, key: str, framing: str) -> Reviewed | Refused:
+        """Record a curator's framing for the claim ``key`` and serve it: a rebuild that
+        re-embeds nothing, since only labels changed."""
+        refused = self._may_review(user, admin=admin)
+        if refused or self.reindexer is None or self.reindexer.job.claim_labels is None:
+            return refused or Refused(phrases.REVIEW_UNAVAILABLE)
+        from parley.index.review import find_claim, record_decision
+
+        claim = find_claim(self.engine.served.retriever().index, key)
+        if claim is None:
+            return Refused(phrases.REVIEW_GONE)
+        record_decision(self.reindexer.job.claim_labels, claim, framing, reviewer=f"{user.platform}:{user.user_id}")
+        try:
+            return Reviewed(claim, framing, self.reindexer.run())
+        except BuildLockedError:
+            return Refused(phrases.REVIEW_SAVED_BUILD_RUNNING)
+
+    def _may_review(self, user: User, *, admin: bool) -> Refused | None:
+        if not admin:
+            return Refused(phrases.review_refused(user.platform))
+        if self.reindexer is None or self.reindexer.job.claim_labels is None:
+            return Refused(phrases.REVIEW_UNAVAILABLE)
+        return None
 
     def _record(self, user: User, answer: Answer) -> str | None:
         if self.feedback is None or not answer.answered:

@@ -1,0 +1,123 @@
+"""Framing review: which claim a curator should look at next, and writing their decision
+to the reviewed labels (``corpus/claim-labels.jsonl``).
+
+The queue puts first the claims of passages users flagged with "Wrong framing?" (most
+flags first), then claims no person reviewed, least confident first. A decision replaces
+or adds that sentence's line in the labels file, atomically (a temporary file renamed over
+it), with who decided and when. The next build sees the labels change and relabels every
+sentence; no vector is re-embedded (vectors are reused by their text), so a framing
+decision reaches answers in the time of a no-embedding rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from parley.index.stance import CLAIM_FRAMINGS, claim_key
+from parley.index.store import LoadedIndex
+
+
+@dataclass(frozen=True)
+class ClaimToReview:
+    """One sentence of the served index, with what a curator needs to judge its framing."""
+
+    key: str
+    doc_id: str
+    title: str
+    text: str
+    before: str  # the sentence before it in its passage ("" at the start)
+    after: str  # the sentence after it ("" at the end)
+    framing: str  # as served: "race", "cooperation" or "none"
+    confidence: float
+    reviewed: bool
+    speaker: str | None
+    flags: int  # "Wrong framing?" votes on its passage
+
+
+def review_queue(index: LoadedIndex, flagged: Mapping[str, int], *, skip: Iterable[str] = (),
+                 limit: int = 1) -> list[ClaimToReview]:
+    """The next ``limit`` claims to review, leaving out the keys in ``skip``.
+
+    ``flagged``: passage id -> "Wrong framing?" votes. Of a flagged passage, its framed
+    claims come first (those are what answers quote as a framing); a passage with none
+    offers all its sentences."""
+    skipped = set(skip)
+    table = index.sentences
+    row_of = {passage.passage_id: row for row, passage in enumerate(index.passages)}
+    chosen: list[int] = []
+    for passage_id, _ in sorted(flagged.items(), key=lambda item: -item[1]):
+        row = row_of.get(passage_id)
+        if row is None:
+            continue  # a passage of an older version: its text changed since the vote
+        sentences = list(table.of_passage(row))
+        framed = [i for i in sentences if table.framing[i] != 0]
+        chosen += framed or sentences
+    unreviewed = sorted((i for i in range(len(table.rows)) if not table.reviewed[i]),
+                        key=lambda i: float(table.confidence[i]))
+    queue, seen = [], set()
+    for sentence in chosen + unreviewed:
+        claim = _claim(index, sentence, flagged)
+        if claim.key in skipped or claim.key in seen:
+            continue
+        seen.add(claim.key)
+        queue.append(claim)
+        if len(queue) >= limit:
+            break
+    return queue
+
+
+def find_claim(index: LoadedIndex, key: str, flagged: Mapping[str, int] = {}) -> ClaimToReview | None:  # noqa: B006
+    """The served sentence whose label key is ``key``, if the index still holds it."""
+    table = index.sentences
+    for sentence in range(len(table.rows)):
+        passage = index.passages[int(table.rows[sentence])]
+        start, end = (int(x) for x in table.spans[sentence])
+        if claim_key(passage.doc_id, index.documents[passage.doc_id].text[start:end]) == key:
+            return _claim(index, sentence, flagged)
+    return None
+
+
+def _claim(index: LoadedIndex, sentence: int, flagged: Mapping[str, int]) -> ClaimToReview:
+    table = index.sentences
+    row = int(table.rows[sentence])
+    passage = index.passages[row]
+    document = index.documents[passage.doc_id]
+    neighbours = table.of_passage(row)
+
+    def text_of(i: int) -> str:
+        if i not in neighbours:
+            return ""
+        start, end = (int(x) for x in table.spans[i])
+        return document.text[start:end]
+
+    text = text_of(sentence)
+    return ClaimToReview(
+        key=claim_key(passage.doc_id, text), doc_id=passage.doc_id, title=document.title, text=text,
+        before=text_of(sentence - 1), after=text_of(sentence + 1),
+        framing=CLAIM_FRAMINGS[int(table.framing[sentence])], confidence=float(table.confidence[sentence]),
+        reviewed=bool(table.reviewed[sentence]), speaker=table.speaker(sentence), flags=flagged.get(passage.passage_id, 0))
+
+
+def record_decision(labels: Path, claim: ClaimToReview, framing: str, *, reviewer: str,
+                    when: datetime | None = None) -> None:
+    """Write ``framing`` as the reviewed label of ``claim``: its line replaced, or added."""
+    if framing not in CLAIM_FRAMINGS:
+        raise ValueError(f"framing must be one of {', '.join(CLAIM_FRAMINGS)}")
+    at = (when or datetime.now(UTC)).isoformat(timespec="seconds")
+    record = {"key": claim.key, "doc_id": claim.doc_id, "framing": framing,
+              "speaker": claim.speaker if framing != "none" else None,
+              "why": f"reviewed by {reviewer}", "text": claim.text, "reviewed_by": reviewer, "reviewed_at": at}
+    lines = labels.read_text(encoding="utf-8").splitlines() if labels.is_file() else []
+    kept = [line for line in lines if line.strip() and json.loads(line).get("key") != claim.key]
+    kept.append(json.dumps(record, ensure_ascii=False))
+    staged = labels.with_name(f".{labels.name}.{os.getpid()}.tmp")
+    with staged.open("w", encoding="utf-8") as handle:
+        handle.write("\n".join(kept) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(staged, labels)

@@ -1,0 +1,105 @@
+"""Framing review through the service (what /review and `parley review` call): the queue,
+the decision written to the labels file, and the next answer served with it, with nothing
+re-embedded."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from parley.bot import phrases
+from parley.bot.answer import AnswerEngine
+from parley.bot.feedback import FeedbackStore
+from parley.bot.service import Refused, Reviewed, Service, User
+from parley.index.build import ChunkSettings
+from parley.index.served import Reindexer, ReindexJob, ServedIndex
+from tests.helpers import run_parley
+
+CURATOR = User("discord", "42")
+QUESTION = "Should the US cooperate with China on AI safety, or race to beat it?"
+
+
+class NeverEmbeds:
+    """The real model's identity, and a refusal to embed anything: a framing-only update
+    that re-embedded a single text would fail the test here."""
+
+    def __init__(self, real):
+        self.info = real.info
+
+    def encode(self, texts, **_):
+        if texts:
+            raise AssertionError(f"re-embedded {len(texts)} texts")
+        return np.zeros((0, self.info.dimension), dtype=np.float32)
+
+
+@pytest.fixture
+def reviewing(index_copy, corpus_copy, embedder, tmp_path) -> tuple[Service, FeedbackStore]:
+    """A service over a private index and corpus copy (its own labels file)."""
+    engine = AnswerEngine(ServedIndex(index_copy))
+    reindexer = Reindexer(engine.served, NeverEmbeds(embedder),
+                          ReindexJob(corpus_copy, ChunkSettings(), corpus_copy / "claim-labels.jsonl"))
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    yield Service(engine, reindexer, feedback, cooldown_seconds=0), feedback
+    feedback.close()
+
+
+def test_a_flagged_claim_comes_first_and_a_decision_is_served_without_re_embedding(reviewing, corpus_copy):
+    service, feedback = reviewing
+    answer = service.engine.ask(QUESTION)
+    race = next(p for p in answer.perspectives if p.stance == "race")
+    flagged = answer.citations[race.citations[0] - 1]
+    answer_id = feedback.record_answer("discord", QUESTION, [c.passage_id for c in answer.citations])
+    feedback.record_vote(answer_id, "discord", "7", "wrong_framing", citation=flagged.n)
+
+    claim = service.next_claim(CURATOR, admin=True)
+    assert claim.flags == 1 and claim.framing == "race" and claim.doc_id == flagged.doc_id
+    assert claim.text in service.engine.served.retriever().index.documents[claim.doc_id].text
+
+    result = service.review(CURATOR, admin=True, key=claim.key, framing="none")
+    assert isinstance(result, Reviewed) and result.report.embedded == 0 and result.report.changed
+    labels = [json.loads(line) for line in (corpus_copy / "claim-labels.jsonl").read_text().splitlines()]
+    mine = [label for label in labels if label["key"] == claim.key]
+    assert len(mine) == 1 and mine[0]["framing"] == "none" and mine[0]["reviewed_by"] == "discord:42"
+    again = service.engine.ask(QUESTION, complete=True)
+    race_quotes = [again.citations[n - 1].quote for p in again.perspectives if p.stance == "race" for n in p.citations]
+    assert not any(claim.text in quote for quote in race_quotes)  # no longer shown as a race claim
+    assert service.next_claim(CURATOR, admin=True) is None or service.next_claim(CURATOR, admin=True).key != claim.key
+
+
+def test_skip_moves_the_curator_on(reviewing, corpus_copy):
+    service, feedback = reviewing
+    answer = service.engine.ask(QUESTION)
+    answer_id = feedback.record_answer("discord", QUESTION, [c.passage_id for c in answer.citations])
+    for n in (1, 2):
+        feedback.record_vote(answer_id, "discord", "7", "wrong_framing", citation=n)
+    first = service.next_claim(CURATOR, admin=True)
+    service.skip(CURATOR, first.key)
+    assert service.next_claim(CURATOR, admin=True).key != first.key
+    assert service.next_claim(User("slack", "U9"), admin=True).key == first.key  # skips are per curator
+
+
+def test_only_admins_review(reviewing):
+    service, _ = reviewing
+    for platform, says in (("discord", "Manage Server"), ("slack", "Parley admins")):
+        user = User(platform, "1")
+        refused = service.next_claim(user, admin=False)
+        assert isinstance(refused, Refused) and says in refused.text
+        assert isinstance(service.review(user, admin=False, key="0" * 16, framing="race"), Refused)
+
+
+def test_review_in_the_terminal(index_copy, corpus_copy, tmp_path):
+    (corpus_copy / "note.txt").write_text("---\ntitle: A note\n---\nNegotiators met again in spring. "
+                                          "Both sides said the talks on chips were cordial.\n")
+    env = {"PARLEY_INDEX_DIR": str(index_copy.root), "PARLEY_CORPUS_DIR": str(corpus_copy),
+           "PARLEY_FEEDBACK_DB": str(tmp_path / "f.sqlite3")}
+    assert run_parley("index", "build", env=env).returncode == 0
+    result = run_parley("review", env=env, input="s\nr\nq\n")
+    assert result.returncode == 0, result.stderr
+    # two sentences: the first skipped, the second labelled race; then nothing is left
+    assert result.stdout.count("[r]ace, [c]ooperation, [n]either, [s]kip, [q]uit?") == 2
+    assert "as race. Answers use it now (0 passages re-embedded)." in result.stdout
+    labels = [json.loads(line) for line in (corpus_copy / "claim-labels.jsonl").read_text().splitlines()]
+    assert labels[-1]["doc_id"] == "note" and labels[-1]["framing"] == "race"
+    assert result.stdout.rstrip().endswith(phrases.REVIEW_EMPTY)
