@@ -143,6 +143,7 @@ REVIEW_UNAVAILABLE = "Framing review is not available here: this process has no 
 REVIEW_GONE = "That sentence is no longer in the served index (its document changed); ask for the next one."
 REVIEW_SAVED_BUILD_RUNNING = ("Saved. A re-index is running; the new framing is served when the next one "
                               "ends (run /reindex or `parley index build`).")
+REVIEW_LOOKING = "Finding the next claim to review…"
 REVIEW_EMPTY = "Nothing to review: no flagged claims and no unreviewed labels."
 REVIEW_CHOICES = {"race": "Race", "cooperation": "Cooperation", "none": "Neither"}
 

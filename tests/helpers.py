@@ -24,3 +24,33 @@ def run_parley(*args: str, env: dict[str, str] | None = None, **kwargs) -> subpr
         timeout=300,
         **kwargs,
     )
+
+
+class NeverEmbeds:
+    """The real model's identity and a refusal to embed anything: a framing-only update that
+    re-embedded a single text fails the test that uses it."""
+
+    def __init__(self, real):
+        self.info = real.info
+
+    def encode(self, texts, **_):
+        import numpy as np
+
+        if texts:
+            raise AssertionError(f"re-embedded {len(texts)} texts")
+        return np.zeros((0, self.info.dimension), dtype=np.float32)
+
+
+def flag_first_race_quote(engine, feedback, question: str):
+    """Ask ``question``, record the answer and a "wrong framing" vote on its first race
+    quote, as a user would; returns that citation."""
+    answer = engine.ask(question)
+    race = next(p for p in answer.perspectives if p.stance == "race")
+    flagged = answer.citations[race.citations[0] - 1]
+    answer_id = feedback.record_answer("discord", question, [c.passage_id for c in answer.citations])
+    feedback.record_vote(answer_id, "discord", "7", "wrong_framing", citation=flagged.n)
+    return flagged
+
+
+def race_quotes(answer) -> list[str]:
+    return [answer.citations[n - 1].quote for p in answer.perspectives if p.stance == "race" for n in p.citations]

@@ -25,11 +25,18 @@ from discord import app_commands
 from discord.ext import commands
 
 from parley.bot import phrases
-from parley.bot.adapters.discord_views import FramingSelect, MoreButton, VoteButton, feedback_view
+from parley.bot.adapters.discord_views import (
+    FramingSelect,
+    MoreButton,
+    ReviewButton,
+    VoteButton,
+    feedback_view,
+    review_view,
+)
 from parley.bot.answer.question import is_blank
-from parley.bot.render.discord_embeds import DiscordMessage, render_answer, render_sources
+from parley.bot.render.discord_embeds import DiscordMessage, escape, render_answer, render_sources
 from parley.bot.render.text import describe_build, offers_more
-from parley.bot.service import Asked, Ready, Reindexed, Service, User
+from parley.bot.service import Asked, Ready, Refused, Reindexed, Service, User
 from parley.bot.settings import Settings, SettingsError
 from parley.index.errors import ParleyError
 
@@ -78,7 +85,7 @@ class ParleyBot(commands.AutoShardedBot):
         self.reindexing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(VoteButton, MoreButton, FramingSelect)
+        self.add_dynamic_items(VoteButton, MoreButton, FramingSelect, ReviewButton)
         await self.add_cog(ParleyCog(self))
         if self.config.shard_ids and 0 not in self.config.shard_ids:
             return  # commands are global: the process that runs shard 0 syncs them, once
@@ -116,6 +123,42 @@ class ParleyBot(commands.AutoShardedBot):
         else:
             await interaction.followup.send(result.text, ephemeral=True, allowed_mentions=NO_PINGS)
 
+    async def send_next_claim(self, interaction: discord.Interaction, user: User, *, admin: bool,
+                              prefix: str = "") -> None:
+        """The curator's next claim, privately, with its buttons (the response or a follow-up)."""
+        claim = await self.in_pool(self.answering, lambda: self.service.next_claim(user, admin=admin))
+        send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
+        if claim is None or isinstance(claim, Refused):
+            await send(f"{prefix}{claim.text if claim else phrases.REVIEW_EMPTY}", ephemeral=True,
+                       allowed_mentions=NO_PINGS)
+            return
+        prompt = escape(phrases.review_prompt(claim.title, claim.before, claim.text, claim.after, claim.framing,
+                                              claim.confidence, claim.reviewed, claim.flags))
+        text = f"{prefix}{prompt}"
+        if len(text) > 2000:
+            text = text[:1999] + "…"
+        await send(text, view=review_view(claim.key), ephemeral=True, allowed_mentions=NO_PINGS)
+
+    async def decide_claim(self, interaction: discord.Interaction, key: str, choice: str) -> None:
+        """A review button: the decision served (no re-embedding), then the next claim."""
+        user, admin = user_of(interaction.user), is_admin(interaction, self.config.admin_roles)
+        if not admin:
+            await interaction.response.send_message(phrases.review_refused(PLATFORM), ephemeral=True,
+                                                    allowed_mentions=NO_PINGS)
+            return
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        try:
+            if choice == "skip":
+                self.service.skip(user, key)
+                said = ""
+            else:
+                result = await self.in_pool(
+                    self.reindexing, lambda: self.service.review(user, admin=True, key=key, framing=choice))
+                said = escape(result.text) + "\n\n"
+            await self.send_next_claim(interaction, user, admin=True, prefix=said)
+        except Exception as error:  # noqa: BLE001 — components have no error hook; this is it
+            await interaction.followup.send(told(error, "review"), ephemeral=True, allowed_mentions=NO_PINGS)
+
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """The error hook for gateway events: a failed mention gets a short reply."""
         error = sys.exc_info()[1]
@@ -124,6 +167,16 @@ class ParleyBot(commands.AutoShardedBot):
             await super().on_error(event_method, *args, **kwargs)
             return
         await message.reply(told(error, "answering a mention"), allowed_mentions=NO_PINGS)
+
+
+def is_admin(interaction: discord.Interaction, admin_roles: tuple[int, ...]) -> bool:
+    """Manage Server (resolved by Discord for this member) or a role whose id is listed."""
+    member = interaction.user
+    if not isinstance(member, discord.Member):
+        return False  # in DMs nobody administers a server
+    if interaction.permissions.manage_guild:
+        return True
+    return any(role.id in set(admin_roles) for role in member.roles)
 
 
 def told(error: BaseException, doing: str) -> str:
@@ -201,13 +254,13 @@ class ParleyCog(commands.Cog):
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     def may_reindex(self, interaction: discord.Interaction) -> bool:
-        member = interaction.user
-        if not isinstance(member, discord.Member):
-            return False  # in DMs nobody administers a server
-        if interaction.permissions.manage_guild:  # resolved by Discord for this member
-            return True
-        allowed = set(self.bot.config.admin_roles)
-        return any(role.id in allowed for role in member.roles)
+        return is_admin(interaction, self.bot.config.admin_roles)
+
+    @app_commands.command(name="review")
+    @app_commands.default_permissions(manage_guild=True)
+    async def review(self, interaction: discord.Interaction) -> None:
+        """Review how the corpus's claims are framed (Manage Server or an admin role); private."""
+        await self.bot.send_next_claim(interaction, user_of(interaction.user), admin=self.may_reindex(interaction))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

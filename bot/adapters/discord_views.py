@@ -1,5 +1,5 @@
 """The components under an answer: 👍 / 👎 buttons, More (when the answer leaves passages
-out) and a "wrong framing?" select.
+out) and a "wrong framing?" select; and under a claim to review, the curator's choices.
 
 Persistent ``DynamicItem``s: the custom id carries the answer id (and the citation count),
 so a click still lands after a restart or on another shard's process.
@@ -33,6 +33,34 @@ def feedback_view(answer_id: str, citations: int, *, more: bool = False) -> disc
     if citations:
         view.add_item(FramingSelect(answer_id, citations))
     return view
+
+
+def review_view(key: str) -> discord.ui.View:
+    """Race · Cooperation · Neither · Skip under a claim to review."""
+    view = discord.ui.View(timeout=None)
+    for choice in ("race", "cooperation", "none", "skip"):
+        view.add_item(ReviewButton(choice, key))
+    return view
+
+
+class ReviewButton(discord.ui.DynamicItem[discord.ui.Button],
+                   template=r"parley:review:(?P<choice>race|cooperation|none|skip):(?P<key>[0-9a-f]{16})"):
+    """A curator's decision on one claim (its label key)."""
+
+    def __init__(self, choice: str, key: str):
+        self.choice = choice
+        self.key = key
+        label = phrases.REVIEW_CHOICES.get(choice, "Skip")
+        style = discord.ButtonStyle.secondary if choice == "skip" else discord.ButtonStyle.primary
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"parley:review:{choice}:{key}"))
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str]):
+        return cls(match["choice"], match["key"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: ParleyBot = interaction.client  # type: ignore[assignment]
+        await bot.decide_claim(interaction, self.key, self.choice)
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"parley:(?P<vote>up|down):(?P<answer>[0-9a-f]{12})"):

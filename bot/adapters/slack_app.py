@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from parley.bot.adapters.slack_http import EVENTS_PATH, http_server
 from parley.bot.adapters.slack_listeners import SlackListeners
 from parley.bot.feedback import SeenEvents
-from parley.bot.render.slack_blocks import FRAMING_ACTION, MORE_ACTION, VOTE_ACTIONS
+from parley.bot.render.slack_blocks import FRAMING_ACTION, MORE_ACTION, REVIEW_ACTIONS, VOTE_ACTIONS
 from parley.bot.service import Ready, Service
 from parley.bot.settings import Settings, SettingsError
 
@@ -58,7 +58,7 @@ def build_app(service: Service, *, seen: SeenEvents, config: SlackConfig, client
     reindexing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reindex")
     app.listener_runner.lazy_listener_runner = AnswerPools(
         app, ThreadPoolExecutor(max_workers=config.answer_workers, thread_name_prefix="answer"),
-        {listeners.run_reindex: reindexing})
+        {listeners.run_reindex: reindexing, listeners.decide: reindexing})
     return app
 
 
@@ -67,6 +67,7 @@ def register_listeners(app: App, listeners: SlackListeners) -> None:
     app.command("/ask")(ack=listeners.ack_ask, lazy=[listeners.answer_ask])
     app.command("/sources")(ack=listeners.ack_sources, lazy=[listeners.list_sources])
     app.command("/reindex")(ack=listeners.ack_reindex, lazy=[listeners.run_reindex])
+    app.command("/review")(ack=listeners.ack_review, lazy=[listeners.show_claim])
     app.event("app_mention")(ack=listeners.acknowledged, lazy=[listeners.answer_in_thread])
     app.event("message", matchers=[listeners.addressed_to_us])(
         ack=listeners.acknowledged, lazy=[listeners.answer_in_thread])
@@ -75,6 +76,8 @@ def register_listeners(app: App, listeners: SlackListeners) -> None:
         app.action(action_id)(listeners.vote)
     app.action(FRAMING_ACTION)(listeners.wrong_framing)
     app.action(MORE_ACTION)(ack=listeners.ack_more, lazy=[listeners.show_more])
+    for action_id in REVIEW_ACTIONS.values():
+        app.action(action_id)(ack=listeners.ack_decision, lazy=[listeners.decide])
     app.error(listeners.on_error)
 
 

@@ -21,14 +21,23 @@ from slack_sdk import WebClient
 from parley.bot import phrases
 from parley.bot.answer.question import is_blank
 from parley.bot.feedback import SeenEvents
-from parley.bot.render.slack_blocks import VOTE_ACTIONS, SlackMessage, escape, render_answer, render_sources
+from parley.bot.render.slack_blocks import (
+    REVIEW_ACTIONS,
+    VOTE_ACTIONS,
+    SlackMessage,
+    escape,
+    render_answer,
+    render_review,
+    render_sources,
+)
 from parley.bot.render.text import describe_build
-from parley.bot.service import Asked, Reindexed, Service, User, Wait
+from parley.bot.service import Asked, Refused, Reindexed, Service, User, Wait
 from parley.index.errors import ParleyError
 
 log = logging.getLogger("parley.slack")
 PLATFORM = "slack"
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
+_REVIEW_CHOICE = {action: choice for choice, action in REVIEW_ACTIONS.items()}
 
 
 def _where(event: Any) -> tuple[str, str, str] | None:
@@ -119,6 +128,42 @@ class SlackListeners:
 
     def is_admin(self, command: dict) -> bool:
         return command["user_id"] in self.admin_users
+
+    # -- /review and its buttons: a curator's framing decisions, privately ----------------
+    def ack_review(self, ack: Ack, command: dict) -> None:
+        if not self.admin_users or not self.is_admin(command):
+            ack(response_type="ephemeral", text=phrases.review_refused(PLATFORM))
+            return
+        ack(response_type="ephemeral", text=phrases.REVIEW_LOOKING)
+
+    def show_claim(self, respond: Respond, command: dict) -> None:
+        if self.admin_users and self.is_admin(command):
+            self.send_next_claim(respond, User(PLATFORM, command["user_id"]))
+
+    def ack_decision(self, ack: Ack, body: dict, respond: Respond) -> None:
+        ack()
+        if body["user"]["id"] not in self.admin_users:
+            _ephemeral(respond, phrases.review_refused(PLATFORM))
+
+    def decide(self, body: dict, action: dict, respond: Respond) -> None:
+        user_id = body["user"]["id"]
+        if user_id not in self.admin_users:
+            return  # the ack said why not
+        user, choice = User(PLATFORM, user_id), _REVIEW_CHOICE[action["action_id"]]
+        if choice == "skip":
+            self.service.skip(user, action["value"])
+            said = ""
+        else:
+            said = self.service.review(user, admin=True, key=action["value"], framing=choice).text + "\n\n"
+        self.send_next_claim(respond, user, said)
+
+    def send_next_claim(self, respond: Respond, user: User, said: str = "") -> None:
+        claim = self.service.next_claim(user, admin=True)
+        if isinstance(claim, Refused):
+            _ephemeral(respond, escape(said + claim.text))
+            return
+        message = render_review(said, claim)
+        _ephemeral(respond, message.text, blocks=message.blocks)
 
     # -- mentions, DMs, follow-ups in our threads ----------------------------------------
     def acknowledged(self) -> None:

@@ -35,6 +35,8 @@ TEXT_LIMIT = 40000
 VOTE_ACTIONS = ("parley_vote_up", "parley_vote_down")
 FRAMING_ACTION = "parley_wrong_framing"
 MORE_ACTION = "parley_more"
+REVIEW_ACTIONS = {"race": "parley_review_race", "cooperation": "parley_review_cooperation",
+                  "none": "parley_review_none", "skip": "parley_review_skip"}
 
 
 @dataclass
@@ -167,6 +169,22 @@ def _split(blocks: list[dict], text: str) -> list[SlackMessage]:
         chunk.append(block)
     messages.append(chunk)
     return [SlackMessage(text=text if i == 0 else f"{text[:100]}… (continued)", blocks=b) for i, b in enumerate(messages)]
+
+
+def render_review(said: str, claim) -> SlackMessage:
+    """A claim to review (``claim``: a ``ClaimToReview``, or ``None`` when the queue is empty),
+    after what the last decision did (``said``), with Race · Cooperation · Neither · Skip."""
+    if claim is None:
+        text = escape(f"{said}{phrases.REVIEW_EMPTY}")
+        return _checked(SlackMessage(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]))
+    prompt = escape(phrases.review_prompt(claim.title, claim.before, claim.text, claim.after, claim.framing,
+                                          claim.confidence, claim.reviewed, claim.flags))
+    text = _fit(escape(said) + prompt, SECTION_LIMIT)
+    buttons = [{"type": "button", "action_id": action, "value": claim.key,
+                "text": {"type": "plain_text", "text": phrases.REVIEW_CHOICES.get(choice, "Skip")}}
+               for choice, action in REVIEW_ACTIONS.items()]
+    return _checked(SlackMessage(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}},
+                                                    {"type": "actions", "elements": buttons}]))
 
 
 def _checked(message: SlackMessage) -> SlackMessage:

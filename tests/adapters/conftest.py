@@ -11,7 +11,7 @@ from parley.bot.feedback import FeedbackStore, SeenEvents
 from parley.bot.service import Service
 from parley.index.build import ChunkSettings
 from parley.index.served import Reindexer, ReindexJob, ServedIndex
-from tests.helpers import CLAIM_LABELS
+from tests.helpers import CLAIM_LABELS, NeverEmbeds
 
 
 @pytest.fixture
@@ -50,3 +50,12 @@ def reindexable(index_copy, corpus_copy, embedder) -> tuple[AnswerEngine, Reinde
     which a test may add a document to."""
     engine = AnswerEngine(ServedIndex(index_copy))
     return engine, Reindexer(engine.served, embedder, ReindexJob(corpus_copy, ChunkSettings(), CLAIM_LABELS))
+
+
+@pytest.fixture
+def reviewable(index_copy, corpus_copy, embedder, feedback) -> Service:
+    """A service whose framing decisions go to a private corpus copy's labels and are served
+    by rebuilds that may not embed anything."""
+    engine = AnswerEngine(ServedIndex(index_copy))
+    job = ReindexJob(corpus_copy, ChunkSettings(), corpus_copy / "claim-labels.jsonl")
+    return Service(engine, Reindexer(engine.served, NeverEmbeds(embedder), job), feedback, cooldown_seconds=0)

@@ -28,6 +28,7 @@ from tests.answers import (
     scripted_engine,
 )
 from tests.fakes.discord import ADMIN_ROLE_ID, ADMINISTER, BOT_ID, CHANNEL_ID, GUILD_ID, IMPOSTOR_ROLE_ID
+from tests.helpers import flag_first_race_quote, race_quotes
 
 EPHEMERAL = 64
 
@@ -519,3 +520,37 @@ def test_an_answer_with_nothing_more_has_votes_but_no_more_button(make_service):
     custom_ids = _custom_ids(run(scenario()).body["components"])
     assert any(c.startswith("parley:up:") for c in custom_ids)
     assert not any(c.startswith("parley:more:") for c in custom_ids)
+
+
+REVIEW_QUESTION = "Should the US cooperate with China on AI safety, or race to beat it?"
+
+
+def test_review_shows_a_flagged_claim_privately_and_a_decision_reaches_the_next_answer(reviewable, feedback):
+    flagged = flag_first_race_quote(reviewable.engine, feedback, REVIEW_QUESTION)
+
+    async def scenario():
+        async with running_bot(reviewable) as (fake, bot):
+            refused = await fake.slash("review", user_id=3003)
+            callback = (await fake.wait_for("POST", f"/{refused}/callback"))[0].body["data"]
+            assert callback["flags"] & EPHEMERAL and "Manage Server" in callback["content"]
+            assert "components" not in callback or not callback["components"]
+
+            token = await fake.slash("review", user_id=2002, permissions=ADMINISTER)
+            shown = (await fake.wait_for("POST", f"/{token}/callback"))[0].body["data"]
+            assert shown["flags"] & EPHEMERAL and "flagged 1 time as a wrong framing" in shown["content"]
+            assert "Now: race" in shown["content"] and flagged.quote.split()[0] in shown["content"]
+            buttons = {c["label"]: c["custom_id"] for row in shown["components"] for c in row["components"]}
+            assert list(buttons) == ["Race", "Cooperation", "Neither", "Skip"]
+
+            stranger = await fake.click(buttons["Neither"], shown["components"], user_id=3003)
+            assert "Manage Server" in (await fake.wait_for("POST", f"/{stranger}/callback"))[0].body["data"]["content"]
+
+            decided = await fake.click(buttons["Neither"], shown["components"], user_id=2002, permissions=ADMINISTER)
+            said = (await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{decided}", timeout=60))[0].body
+            content = said["content"].replace("\\", "")  # Markdown escapes off
+            assert said["flags"] & EPHEMERAL and "as neither. Answers use it now (0 passages re-embedded)." in content
+            return buttons["Neither"].rsplit(":", 1)[1]
+
+    key = run(scenario())
+    again = reviewable.engine.ask(REVIEW_QUESTION, complete=True)
+    assert key and flagged.quote not in race_quotes(again)  # the reviewed sentence is no longer a race quote

@@ -19,7 +19,8 @@ from parley.bot.render.slack_blocks import MORE_ACTION, escape
 from parley.bot.render.text import shown_quote
 from tests.adapters.harness import SECRET, Server, start_worker
 from tests.answers import CONTESTED, NOT_ENGLISH, UNCOVERED, contested_complete, scripted_engine
-from tests.fakes.slack import BOT_USER, FakeSlack
+from tests.fakes.slack import BOT_USER, FakeSlack, blocks_problem
+from tests.helpers import flag_first_race_quote, race_quotes
 
 
 @pytest.fixture
@@ -438,3 +439,35 @@ def test_a_refusal_has_no_buttons(make_service, fake, seen, question, said):
         server.close()
     assert [b["type"] for b in answer["blocks"]] == ["header", "section"]
     assert said in answer["blocks"][1]["text"]["text"]
+
+
+REVIEW_QUESTION = "Should the US cooperate with China on AI safety, or race to beat it?"
+
+
+def test_review_shows_a_flagged_claim_privately_and_a_decision_reaches_the_next_answer(reviewable, feedback, fake,
+                                                                                       seen):
+    flagged = flag_first_race_quote(reviewable.engine, feedback, REVIEW_QUESTION)
+    server = Server(reviewable, fake, seen, admin_users=("UADMIN",))
+    try:
+        status, reply, _, response_id = server.command(fake, "/review", "", user="U9")
+        assert status == 200 and json.loads(reply)["text"] == phrases.review_refused("slack")
+        time.sleep(0.3)
+        assert fake.calls(f"/response/{response_id}") == []
+
+        _, reply, _, response_id = server.command(fake, "/review", "", user="UADMIN")
+        assert json.loads(reply) == {"response_type": "ephemeral", "text": phrases.REVIEW_LOOKING}
+        shown = fake.wait_for(f"/response/{response_id}")[0].body
+        assert shown["response_type"] == "ephemeral" and "flagged 1 time as a wrong framing" in shown["text"]
+        assert blocks_problem(shown["blocks"]) is None
+        buttons = {b["text"]["text"]: b for b in shown["blocks"][-1]["elements"]}
+        assert list(buttons) == ["Race", "Cooperation", "Neither", "Skip"]
+
+        assert server.action(fake, buttons["Neither"], "U9") == 200  # not an admin: refused, nothing written
+        assert server.action(fake, buttons["Neither"], "UADMIN") == 200
+        replies = fake.wait_for("/response/", count=3, timeout=60)  # the claim, the refusal, the decision
+        texts = [r.body["text"] for r in replies]
+        assert phrases.review_refused("slack") in texts
+        assert any("as neither. Answers use it now (0 passages re-embedded)." in t for t in texts)
+    finally:
+        server.close()
+    assert flagged.quote not in race_quotes(reviewable.engine.ask(REVIEW_QUESTION, complete=True))

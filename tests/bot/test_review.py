@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from parley.bot import phrases
@@ -15,23 +14,10 @@ from parley.bot.feedback import FeedbackStore
 from parley.bot.service import Refused, Reviewed, Service, User
 from parley.index.build import ChunkSettings
 from parley.index.served import Reindexer, ReindexJob, ServedIndex
-from tests.helpers import run_parley
+from tests.helpers import NeverEmbeds, flag_first_race_quote, race_quotes, run_parley
 
 CURATOR = User("discord", "42")
 QUESTION = "Should the US cooperate with China on AI safety, or race to beat it?"
-
-
-class NeverEmbeds:
-    """The real model's identity, and a refusal to embed anything: a framing-only update
-    that re-embedded a single text would fail the test here."""
-
-    def __init__(self, real):
-        self.info = real.info
-
-    def encode(self, texts, **_):
-        if texts:
-            raise AssertionError(f"re-embedded {len(texts)} texts")
-        return np.zeros((0, self.info.dimension), dtype=np.float32)
 
 
 @pytest.fixture
@@ -47,11 +33,7 @@ def reviewing(index_copy, corpus_copy, embedder, tmp_path) -> tuple[Service, Fee
 
 def test_a_flagged_claim_comes_first_and_a_decision_is_served_without_re_embedding(reviewing, corpus_copy):
     service, feedback = reviewing
-    answer = service.engine.ask(QUESTION)
-    race = next(p for p in answer.perspectives if p.stance == "race")
-    flagged = answer.citations[race.citations[0] - 1]
-    answer_id = feedback.record_answer("discord", QUESTION, [c.passage_id for c in answer.citations])
-    feedback.record_vote(answer_id, "discord", "7", "wrong_framing", citation=flagged.n)
+    flagged = flag_first_race_quote(service.engine, feedback, QUESTION)
 
     claim = service.next_claim(CURATOR, admin=True)
     assert claim.flags == 1 and claim.framing == "race" and claim.doc_id == flagged.doc_id
@@ -63,8 +45,7 @@ def test_a_flagged_claim_comes_first_and_a_decision_is_served_without_re_embeddi
     mine = [label for label in labels if label["key"] == claim.key]
     assert len(mine) == 1 and mine[0]["framing"] == "none" and mine[0]["reviewed_by"] == "discord:42"
     again = service.engine.ask(QUESTION, complete=True)
-    race_quotes = [again.citations[n - 1].quote for p in again.perspectives if p.stance == "race" for n in p.citations]
-    assert not any(claim.text in quote for quote in race_quotes)  # no longer shown as a race claim
+    assert not any(claim.text in quote for quote in race_quotes(again))  # no longer shown as a race claim
     assert service.next_claim(CURATOR, admin=True) is None or service.next_claim(CURATOR, admin=True).key != claim.key
 
 

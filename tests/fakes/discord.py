@@ -86,14 +86,15 @@ class FakeDiscord:
         return token
 
     async def click(self, custom_id: str, components: list[dict], *, user_id: int = 1001,
-                    values: list[str] | None = None) -> str:
+                    values: list[str] | None = None, permissions: int = PLAIN_PERMISSIONS,
+                    roles: list[int] | None = None) -> str:
         """A user clicks a component of a message that carries ``components`` (as sent)."""
         token = f"token-{self.new_id()}"
         data = {"custom_id": custom_id, "component_type": 3 if values else 2}
         if values:
             data["values"] = values
         message = self.message_json(CHANNEL_ID, {"content": "", "components": components})
-        await self._interaction(3, token, data, user_id, PLAIN_PERMISSIONS, [], message=message)
+        await self._interaction(3, token, data, user_id, permissions, roles or [], message=message)
         return token
 
     async def post_message(self, content: str, *, channel_id: int = CHANNEL_ID, user_id: int = 1001,
