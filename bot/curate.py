@@ -37,7 +37,7 @@ def corpus_add(args: argparse.Namespace, settings: Settings) -> int:
     """One line per input; exit 1 when any input was not added."""
     from parley.index.ingest import add_sources
 
-    outcomes = add_sources(args.inputs, settings.corpus_dir)
+    outcomes = add_sources(args.inputs, settings.corpus_dir, show_progress=sys.stderr.isatty() and not args.json)
     for outcome in outcomes:
         if args.json:
             print(json.dumps({"input": outcome.source, "status": outcome.status, "detail": outcome.detail,

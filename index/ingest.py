@@ -69,12 +69,19 @@ class InputError(ValueError):
     """One input cannot be added; the message says why, in one line."""
 
 
-def add_sources(inputs: Iterable[str], corpus_dir: Path, *, timeout: float = FETCH_TIMEOUT_SECONDS) -> list[Outcome]:
-    """Add every input (a file, a folder of files, or an http(s) URL) to ``corpus_dir``."""
+def add_sources(inputs: Iterable[str], corpus_dir: Path, *, timeout: float = FETCH_TIMEOUT_SECONDS,
+                show_progress: bool = False) -> list[Outcome]:
+    """Add every input (a file, a folder of files, or an http(s) URL) to ``corpus_dir``;
+    ``show_progress``: a progress bar on stderr (for a terminal)."""
     corpus_dir.mkdir(parents=True, exist_ok=True)
     known = _Known.of(corpus_dir)
     outcomes = []
-    for source in _expand(inputs):
+    sources = _expand(inputs)
+    if show_progress and len(sources) > 1:
+        from tqdm import tqdm
+
+        sources = tqdm(sources, desc="Adding", unit="input", leave=False)
+    for source in sources:
         try:
             extracted = _fetch(source, timeout) if _is_url(source) else _read(Path(source))
             outcomes.append(_write(source, extracted, corpus_dir, known))

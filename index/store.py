@@ -137,21 +137,21 @@ class LoadedIndex:
                 f"{model.weights_sha256[:12]}). {REBUILD_HINT}"
             )
 
-    def claims_by_document(self) -> dict[str, tuple[dict[str, int], int]]:
-        """Per document: its claims (sentences) by framing, and how many a person reviewed.
-        Counted with numpy over the sentence table (millions of rows at scale)."""
+    def claims_by_document(self) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
+        """Per document: its claims (sentences) by framing, and of those, how many a person
+        reviewed. Counted with numpy over the sentence table (millions of rows at scale)."""
         ids = list(self.documents)
         position = {doc_id: i for i, doc_id in enumerate(ids)}
         passage_document = np.fromiter((position[p.doc_id] for p in self.passages), dtype=np.int64,
                                        count=len(self.passages))
         table = self.sentences
-        document = passage_document[table.rows.astype(np.int64)]
-        width = len(CLAIM_FRAMINGS)
-        by_framing = np.bincount(document * width + table.framing.astype(np.int64),
-                                 minlength=len(ids) * width).reshape(len(ids), width)
-        reviewed = np.bincount(document, weights=table.reviewed.astype(np.float64), minlength=len(ids))
-        return {doc_id: ({framing: int(by_framing[i, code]) for code, framing in enumerate(CLAIM_FRAMINGS)},
-                         int(reviewed[i])) for i, doc_id in enumerate(ids)}
+        cell = passage_document[table.rows.astype(np.int64)] * len(CLAIM_FRAMINGS) + table.framing.astype(np.int64)
+        size = len(ids) * len(CLAIM_FRAMINGS)
+        claims = np.bincount(cell, minlength=size).reshape(len(ids), -1)
+        reviewed = np.bincount(cell, weights=table.reviewed.astype(np.float64), minlength=size).reshape(len(ids), -1)
+        return {doc_id: ({f: int(claims[i, code]) for code, f in enumerate(CLAIM_FRAMINGS)},
+                         {f: int(reviewed[i, code]) for code, f in enumerate(CLAIM_FRAMINGS)})
+                for i, doc_id in enumerate(ids)}
 
     def query_encoder(self, threads: int = 0) -> OnnxQueryEncoder:
         """The encoder for questions that this version's vectors were made with."""

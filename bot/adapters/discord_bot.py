@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import logging
 import re
 import sys
@@ -34,6 +35,8 @@ from parley.bot.adapters.discord_views import (
     review_view,
 )
 from parley.bot.answer.question import is_blank
+from parley.bot.render.chart import FILENAME as CHART_FILE
+from parley.bot.render.chart import sources_chart
 from parley.bot.render.discord_embeds import DiscordMessage, escape, render_answer, render_sources
 from parley.bot.render.text import describe_build, offers_more
 from parley.bot.service import Asked, Ready, Refused, Reindexed, Service, User
@@ -234,8 +237,10 @@ class ParleyCog(commands.Cog):
     async def sources(self, interaction: discord.Interaction) -> None:
         """List the documents Parley answers from, with their framings."""
         sources = await self.bot.in_pool(self.bot.answering, self.bot.service.sources)
+        chart = await self.bot.in_pool(self.bot.answering, sources_chart, sources)
         first, *rest = render_sources(sources)
-        await interaction.response.send_message(embeds=embeds_of(first), ephemeral=True, allowed_mentions=NO_PINGS)
+        await interaction.response.send_message(embeds=embeds_of(first), file=discord.File(io.BytesIO(chart), CHART_FILE),
+                                                ephemeral=True, allowed_mentions=NO_PINGS)
         for message in rest:
             await interaction.followup.send(embeds=embeds_of(message), ephemeral=True, allowed_mentions=NO_PINGS)
 

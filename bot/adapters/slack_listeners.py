@@ -21,6 +21,8 @@ from slack_sdk import WebClient
 from parley.bot import phrases
 from parley.bot.answer.question import is_blank
 from parley.bot.feedback import SeenEvents
+from parley.bot.render.chart import FILENAME as CHART_FILE
+from parley.bot.render.chart import sources_chart
 from parley.bot.render.slack_blocks import (
     REVIEW_ACTIONS,
     VOTE_ACTIONS,
@@ -107,9 +109,16 @@ class SlackListeners:
     def ack_sources(self, ack: Ack) -> None:
         ack(response_type="ephemeral", text=phrases.LISTING)
 
-    def list_sources(self, respond: Respond) -> None:
-        for message in render_sources(self.service.sources()):
+    def list_sources(self, respond: Respond, command: dict, client: WebClient) -> None:
+        """The documents, privately; then the chart, in the user's DM with Parley (an upload
+        cannot be ephemeral)."""
+        sources = self.service.sources()
+        for message in render_sources(sources):
             _ephemeral(respond, message.text, blocks=message.blocks)
+        dm = client.conversations_open(users=command["user_id"])["channel"]["id"]
+        client.files_upload_v2(channel=dm, file=sources_chart(sources), filename=CHART_FILE,
+                               title=phrases.CHART_TITLE, initial_comment=phrases.CHART_COMMENT)
+        _ephemeral(respond, phrases.CHART_SENT)
 
     # -- /reindex --------------------------------------------------------------------
     def ack_reindex(self, ack: Ack, command: dict) -> None:

@@ -92,3 +92,4 @@ class SourceSummary:
     # person reviewed: what a curator looks at.
     claims: dict[str, int] = field(default_factory=dict)
     reviewed: int = 0
+    reviewed_claims: dict[str, int] = field(default_factory=dict)  # of ``claims``, by framing

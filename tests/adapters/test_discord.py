@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import statistics
 import time
@@ -43,9 +44,10 @@ def test_login_syncs_the_slash_commands(service):
             synced = await fake.wait_for("PUT", "/commands")
             assert synced[0].path == f"/applications/{BOT_ID}/commands"
             names = {c["name"]: c for c in synced[0].body}
-            assert set(names) == {"ask", "sources", "reindex"}
+            assert set(names) == {"ask", "sources", "reindex", "review"}
             assert names["ask"]["description"].startswith("Ask about the US-China AI")
             assert int(names["reindex"]["default_member_permissions"]) == ADMINISTER
+            assert int(names["review"]["default_member_permissions"]) == ADMINISTER
             assert fake.identify["intents"] & (1 << 15)  # message content, for thread follow-ups
 
     run(scenario())
@@ -257,13 +259,29 @@ def test_commands_sync_to_configured_servers_and_sources_lists_documents(service
     async def scenario():
         async with running_bot(service, guild_ids=(GUILD_ID,)) as (fake, bot):
             synced = await fake.wait_for("PUT", f"/guilds/{GUILD_ID}/commands")
-            assert {c["name"] for c in synced[0].body} == {"ask", "sources", "reindex"}
+            assert {c["name"] for c in synced[0].body} == {"ask", "sources", "reindex", "review"}
             token = await fake.slash("sources")
             reply = (await fake.wait_for("POST", f"/{token}/callback"))[0]
             listed = str(reply.body["data"]["embeds"])
             assert "Sanders splits with Washington" in listed and "passages" in listed
+            assert "claims: 2 race, 13 cooperation, 7 neither; 22 of 22 reviewed" in listed
+            [chart] = reply.body["_files"]
+            assert chart["filename"] == "corpus-framings.png" and reply.body["data"]["flags"] & EPHEMERAL
+            assert_a_real_chart(chart["bytes"])
 
     run(scenario())
+
+
+def assert_a_real_chart(png: bytes) -> None:
+    """A PNG of a sensible size within Discord's attachment limit, and not blank."""
+    from PIL import Image
+
+    assert len(png) < 8 * 1024 * 1024
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    assert 600 <= image.width <= 1600 and 200 <= image.height <= 2400
+    colours = image.getcolors(maxcolors=1 << 16) or []
+    assert len(colours) > 20  # bars, text and a legend: not a blank canvas
+    assert any(r > 180 and g < 120 and b < 120 for _, (r, g, b) in colours)  # the race bars (red)
 
 
 def test_a_vote_still_lands_after_the_bot_restarts(service, feedback):

@@ -471,3 +471,16 @@ def test_review_shows_a_flagged_claim_privately_and_a_decision_reaches_the_next_
     finally:
         server.close()
     assert flagged.quote not in race_quotes(reviewable.engine.ask(REVIEW_QUESTION, complete=True))
+
+
+def test_sources_lists_documents_privately_and_sends_the_chart_to_the_users_dm(server, fake):
+    _, reply, _, response_id = server.command(fake, "/sources", "", user="U5")
+    listed = fake.wait_for(f"/response/{response_id}", count=2)
+    assert all(r.body["response_type"] == "ephemeral" for r in listed)
+    assert "claims: 2 race, 13 cooperation, 7 neither; 22 of 22 reviewed" in json.dumps(listed[0].body["blocks"])
+    assert listed[-1].body["text"] == phrases.CHART_SENT
+    assert fake.calls("/api/conversations.open")[0].body["users"] == "U5"
+    [upload] = fake.calls("/upload/")
+    assert upload.body.startswith(b"\x89PNG") and len(upload.body) > 5000
+    completed = fake.calls("/api/files.completeUploadExternal")[0].body
+    assert completed["channel_id"] == "DU5"

@@ -225,7 +225,7 @@ class FakeDiscord:
     # -- REST ------------------------------------------------------------------------
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
-        body = await request.json() if request.can_read_body else None
+        body = await _body(request)
         self.requests.append(Request(request.method, path, body, time.monotonic()))
         method = request.method
         for fragment, statuses in self.faults.items():
@@ -287,6 +287,23 @@ class FakeDiscord:
             await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
             return _json(thread)
         return _json({"message": f"fake Discord has no {method} {path}", "code": 0}, status=404)
+
+
+async def _body(request: web.Request) -> Any:
+    """JSON, or (with attachments) multipart: ``payload_json`` plus the files, which land in
+    the body's ``_files`` as {"filename", "bytes"} (discord.py sends files that way)."""
+    if not request.can_read_body:
+        return None
+    if request.content_type != "multipart/form-data":
+        return await request.json()
+    body: dict[str, Any] = {"_files": []}
+    reader = await request.multipart()
+    async for part in reader:
+        if part.name == "payload_json":
+            body.update(json.loads(await part.text()))
+        else:
+            body["_files"].append({"filename": part.filename, "bytes": bytes(await part.read())})
+    return body
 
 
 def message_problems(body: dict) -> list[str]:

@@ -42,6 +42,7 @@ class FakeSlack:
             app.router.add_get("/socket", self._socket)
             app.router.add_post("/api/{method}", self._api)
             app.router.add_post("/response/{id}", self._response_url)
+            app.router.add_post("/upload/{id}", self._upload)
             self.runner = web.AppRunner(app)
             await self.runner.setup()
             site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -98,6 +99,15 @@ class FakeSlack:
                                       "user": "parley", "team_id": "T1", "user_id": BOT_USER, "bot_id": "B1"})
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
+        if method == "conversations.open":
+            return web.json_response({"ok": True, "channel": {"id": f"D{body.get('users')}"}})
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{uuid.uuid4().hex[:8]}"
+            return web.json_response({"ok": True, "file_id": file_id,
+                                      "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}"})
+        if method == "files.completeUploadExternal":
+            files = json.loads(body["files"]) if isinstance(body.get("files"), str) else body.get("files")
+            return web.json_response({"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]})
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": f"{time.time():.6f}"})
         if method == "chat.postMessage":
@@ -117,6 +127,11 @@ class FakeSlack:
         if problem:
             return web.Response(status=400, text=f"invalid_blocks: {problem}")
         return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """A file's bytes, sent to the upload URL ``files.getUploadURLExternal`` gave out."""
+        self._record(f"/upload/{request.match_info['id']}", await request.read())
+        return web.Response(text="OK - uploaded")
 
     # -- Socket Mode -----------------------------------------------------------------
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
