@@ -161,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
         "purge", help="delete questions and votes older than the retention period (feedback_retention_days)")
     purge.add_argument("--days", type=float, help="override the retention period, in days")
     purge.set_defaults(run=_feedback_purge)
+    curate.register_gaps(feedback_commands, as_json)
     return parser
 
 

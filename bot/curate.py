@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +32,60 @@ def register(commands, index_dir: argparse.ArgumentParser, as_json: argparse.Arg
                                  help="review claim framings in the terminal, flagged ones first")
     review.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder (its claim-labels.jsonl is written)")
     review.set_defaults(run=review_in_terminal)
+
+
+def register_gaps(feedback_commands, as_json: argparse.ArgumentParser) -> None:
+    gaps = feedback_commands.add_parser(
+        "gaps", parents=[as_json],
+        help="questions Parley could not answer, grouped by their most frequent terms (needs log_unanswered)")
+    gaps.add_argument("--top", type=int, default=10, help="how many terms (default 10)")
+    gaps.set_defaults(run=feedback_gaps)
+
+
+def feedback_gaps(args: argparse.Namespace, settings: Settings) -> int:
+    """What the corpus is missing: the kept unanswered questions under their commonest terms."""
+    from collections import Counter
+
+    from parley.bot.wiring import build_feedback
+    from parley.index.lexical import bm25_tokens
+
+    questions = build_feedback(settings).unanswered()
+    words = [set(re.findall(r"[a-z0-9][a-z0-9'-]+", q.lower())) for q in questions]
+    vocabulary = sorted(set().union(*words)) if words else []
+    # Words as people typed them, without the ones BM25 drops (the, what, is…).
+    meaningful = {w for w, tokens in zip(vocabulary, bm25_tokens(vocabulary) if vocabulary else []) if tokens}
+    terms = [w & meaningful for w in words]
+    counts = Counter(term for words in terms for term in words)
+    known = _corpus_knows(settings)
+    # Terms the corpus never uses first (what it is missing), then by how often they are asked.
+    ranked = sorted(counts, key=lambda term: (known(term), -counts[term], term))[: max(args.top, 1)]
+    groups = [{"term": term, "in_corpus": known(term),
+               "questions": [q for q, words in zip(questions, terms) if term in words]} for term in ranked]
+    if args.json:
+        print(json.dumps({"questions": len(questions), "groups": groups}))
+        return 0
+    if not questions:
+        print(phrases.NO_GAPS if settings.log_unanswered else phrases.GAPS_OFF)
+        return 0
+    print(f"{len(questions)} questions were not answered. Their commonest terms:")
+    for group in groups:
+        shown = "; ".join(f"“{q}”" for q in group["questions"][:3])
+        more = f" (+{len(group['questions']) - 3} more)" if len(group["questions"]) > 3 else ""
+        where = "" if group["in_corpus"] else ", not in the corpus"
+        print(f"  {group['term']} ({len(group['questions'])}{where}): {shown}{more}")
+    return 0
+
+
+def _corpus_knows(settings: Settings):
+    """Whether the served corpus uses a word; without an index, nothing is known."""
+    from parley.bot.wiring import build_location
+    from parley.index.errors import ParleyError
+
+    try:
+        lexical = build_location(settings).open().lexical
+    except ParleyError:
+        return lambda term: False
+    return lexical.knows
 
 
 def corpus_add(args: argparse.Namespace, settings: Settings) -> int:

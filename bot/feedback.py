@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS answers (
     passage_ids TEXT NOT NULL,
     created_at  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS unanswered (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    platform    TEXT NOT NULL,
+    question    TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS votes (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     answer_id   TEXT NOT NULL REFERENCES answers(answer_id),
@@ -136,6 +142,17 @@ class FeedbackStore:
                 raise
         return True
 
+    def record_unanswered(self, platform: str, question: str) -> None:
+        """A question refused as not covered (only with ``log_unanswered``)."""
+        with self._lock:
+            self._db.execute("INSERT INTO unanswered (platform, question, created_at) VALUES (?, ?, ?)",
+                             (platform, question, _now()))
+
+    def unanswered(self) -> list[str]:
+        """The kept unanswered questions, oldest first."""
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT question FROM unanswered ORDER BY id").fetchall()]
+
     def flagged_passages(self) -> dict[str, int]:
         """Passage id -> how many "wrong framing" votes its quotes got: the review queue's head."""
         with self._lock:
@@ -154,8 +171,9 @@ class FeedbackStore:
             yield VoteRecord(platform, user_id, created_at, question, json.loads(passage_ids), vote, passage_id)
 
     def purge(self, older_than_days: float) -> tuple[int, int]:
-        """Delete answers (their question text) and votes older than ``older_than_days``,
-        and the votes on a deleted answer however recent; (answers, votes) removed."""
+        """Delete questions (answered, or kept unanswered) and votes older than
+        ``older_than_days``, and the votes on a deleted answer however recent; (questions,
+        votes) removed."""
         cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -164,6 +182,7 @@ class FeedbackStore:
                     "DELETE FROM votes WHERE created_at < ? OR answer_id IN "
                     "(SELECT answer_id FROM answers WHERE created_at < ?)", (cutoff, cutoff)).rowcount
                 answers = self._db.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,)).rowcount
+                answers += self._db.execute("DELETE FROM unanswered WHERE created_at < ?", (cutoff,)).rowcount
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -143,6 +143,9 @@ REVIEW_UNAVAILABLE = "Framing review is not available here: this process has no 
 REVIEW_GONE = "That sentence is no longer in the served index (its document changed); ask for the next one."
 REVIEW_SAVED_BUILD_RUNNING = ("Saved. A re-index is running; the new framing is served when the next one "
                               "ends (run /reindex or `parley index build`).")
+GAPS_OFF = ("No unanswered questions are kept: set log_unanswered = true (PARLEY_LOG_UNANSWERED=true) "
+            "to keep them (SECURITY.md says for how long).")
+NO_GAPS = "No unanswered questions kept yet."
 CHART_TITLE = "Claims by framing"
 CHART_COMMENT = "The corpus at a glance: each document's claims by framing, reviewed ones solid."
 CHART_SENT = "The chart of claims by framing is in your direct messages with Parley."

@@ -128,12 +128,13 @@ class Service:
     """
 
     def __init__(self, engine: AnswerEngine, reindexer: Reindexer | None, feedback: FeedbackStore | None,
-                 *, cooldown_seconds: float):
+                 *, cooldown_seconds: float, log_unanswered: bool = False):
         self.engine = engine
         self.reindexer = reindexer
         self.feedback = feedback
         self.cooldown = Cooldown(cooldown_seconds)
         self._skipped: dict[User, set[str]] = {}
+        self.log_unanswered = log_unanswered
 
     def ready(self) -> Ready:
         """Load the query encoder and the index now; raises ``ParleyError`` when there is none."""
@@ -242,6 +243,8 @@ class Service:
         return None
 
     def _record(self, user: User, answer: Answer) -> str | None:
+        if self.feedback is not None and self.log_unanswered and answer.kind == "not_covered":
+            self.feedback.record_unanswered(user.platform, answer.question)
         if self.feedback is None or not answer.answered:
             return None
         return self.feedback.record_answer(user.platform, answer.question, [c.passage_id for c in answer.citations])

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     feedback_db: Path
     feedback_retention_days: float = Field(gt=0, le=MAX_RETENTION_DAYS, allow_inf_nan=False)
     cooldown_seconds: float = Field(ge=0, allow_inf_nan=False)
+    # Keep the questions Parley could not answer, for `parley feedback gaps` (SECURITY.md).
+    log_unanswered: bool = False
     answer_workers: PositiveInt
 
     # Discord. The token is read as DISCORD_TOKEN (or PARLEY_DISCORD_TOKEN) and never shown.

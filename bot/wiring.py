@@ -89,4 +89,5 @@ def build_service(settings: Settings, *, local: bool = False) -> Service:
     engine = build_engine(settings)
     feedback = None if local else build_feedback(settings)
     cooldown = 0.0 if local else settings.cooldown_seconds
-    return Service(engine, build_reindexer(settings, engine), feedback, cooldown_seconds=cooldown)
+    return Service(engine, build_reindexer(settings, engine), feedback, cooldown_seconds=cooldown,
+                   log_unanswered=settings.log_unanswered)

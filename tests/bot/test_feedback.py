@@ -139,3 +139,31 @@ def test_purge_refuses_a_retention_that_is_not_a_number_of_days(tmp_path, days):
     result = run_parley("feedback", "purge", "--days", days, env={"PARLEY_FEEDBACK_DB": str(tmp_path / "f.sqlite3")})
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.strip() == "parley: --days must be a number of days from 0 to 36,500 (100 years)"
+
+
+def test_unanswered_questions_are_kept_only_when_asked_and_grouped_by_their_terms(engine, tmp_path):
+    from parley.bot.service import Service, User
+
+    db = tmp_path / "f.sqlite3"
+    questions = ["what did elon musk say about the ai race with china", "does elon musk want a chip deal",
+                 "how do I bake sourdough bread?", "Who is Xue Lan?"]
+    for keep in (False, True):
+        store = FeedbackStore(db)
+        service = Service(engine, None, store, cooldown_seconds=0, log_unanswered=keep)
+        for question in questions:
+            service.ask(User("slack", "U1"), question)
+        store.close()
+    result = run_parley("feedback", "gaps", "--json", env={"PARLEY_FEEDBACK_DB": str(db),
+                                                         "PARLEY_INDEX_DIR": str(engine.served.location.root)})
+    assert result.returncode == 0, result.stderr
+    gaps = json.loads(result.stdout)
+    assert gaps["questions"] == 3  # once (the second pass), and the answerable question not at all
+    # the words the corpus never uses come first: "elon" and "musk", asked twice each
+    assert gaps["groups"][:2] == [{"term": "elon", "in_corpus": False, "questions": questions[:2]},
+                                  {"term": "musk", "in_corpus": False, "questions": questions[:2]}]
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE unanswered SET created_at = '2020-01-01T00:00:00+00:00'")
+    purge = run_parley("feedback", "purge", env={"PARLEY_FEEDBACK_DB": str(db), "PARLEY_FEEDBACK_RETENTION_DAYS": "90"})
+    assert purge.returncode == 0 and "and 3 answers" in purge.stdout
+    assert "No unanswered questions kept yet." in run_parley(
+        "feedback", "gaps", env={"PARLEY_FEEDBACK_DB": str(db), "PARLEY_LOG_UNANSWERED": "true"}).stdout
