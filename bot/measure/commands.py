@@ -67,8 +67,19 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
     sizes = scale_sizes(args.scale)
     version = IndexLocation(settings.index_dir).current_version()  # no index: one clear line
 
+    # Progress on a terminal: a bar over the steps, the current one named; piped or with
+    # --json, nothing but the result.
+    progress = None
+    if sys.stderr.isatty() and not args.json:
+        from tqdm import tqdm
+
+        progress = tqdm(total=3 + len(sizes), desc="parley bench", unit="step", leave=False)
+
     def step(what: str) -> None:
-        print(f"parley bench: {what}...", file=sys.stderr, flush=True)
+        if progress is not None:
+            if progress.postfix:  # the previous step is done
+                progress.update(1)
+            progress.set_postfix_str(what)
 
     questions = bench.load_questions(args.questions)  # a bad file: one clear line, before any timing
     step(f"cold start ({args.repeats} runs each; the naive build takes seconds per run)")
@@ -83,6 +94,8 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
         step(f"scale: {size:,} synthetic passages")
         scale_results.append(bench.run_scale_child(version, size, args.questions))
         figures += bench.scale_figures(scale_results[-1])
+    if progress is not None:
+        progress.close()
     notes = [
         f"Measured {date.today().isoformat()} on {os.cpu_count()} cores; medians of {args.repeats} runs "
         f"(naive process runs: {min(args.repeats, 3)}). Warm figures: {len(questions)} questions "

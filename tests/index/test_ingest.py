@@ -194,6 +194,10 @@ def test_added_documents_are_indexed_and_answered_from(inputs, tmp_path, embedde
     answer = AnswerEngine(ServedIndex(location)).ask("How could training runs be verified across borders?")
     assert answer.answered
     assert any("satellite images" in c.quote for c in answer.citations)
+    asked = run_parley("ask", "--json", "what did the policy workshop propose for frontier AI incidents?",
+                       env={"PARLEY_INDEX_DIR": str(location.root)})
+    cited = json.loads(asked.stdout)["citations"]
+    assert any(c["doc_id"] == "hotlines-for-frontier-ai" and "hotline" in c["quote"] for c in cited)
 
 
 def test_the_command_reports_each_input_and_exits_1_when_one_was_not_added(inputs, tmp_path):
