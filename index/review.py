@@ -11,6 +11,7 @@ decision reaches answers in the time of a no-embedding rebuild.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -112,12 +113,15 @@ def record_decision(labels: Path, claim: ClaimToReview, framing: str, *, reviewe
     record = {"key": claim.key, "doc_id": claim.doc_id, "framing": framing,
               "speaker": claim.speaker if framing != "none" else None,
               "why": f"reviewed by {reviewer}", "text": claim.text, "reviewed_by": reviewer, "reviewed_at": at}
-    lines = labels.read_text(encoding="utf-8").splitlines() if labels.is_file() else []
-    kept = [line for line in lines if line.strip() and json.loads(line).get("key") != claim.key]
-    kept.append(json.dumps(record, ensure_ascii=False))
-    staged = labels.with_name(f".{labels.name}.{os.getpid()}.tmp")
-    with staged.open("w", encoding="utf-8") as handle:
-        handle.write("\n".join(kept) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(staged, labels)
+    # Curators on several bot processes may decide at once: one read-modify-write at a time.
+    with open(labels.with_name(f".{labels.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lines = labels.read_text(encoding="utf-8").splitlines() if labels.is_file() else []
+        kept = [line for line in lines if line.strip() and json.loads(line).get("key") != claim.key]
+        kept.append(json.dumps(record, ensure_ascii=False))
+        staged = labels.with_name(f".{labels.name}.{os.getpid()}.tmp")
+        with staged.open("w", encoding="utf-8") as handle:
+            handle.write("\n".join(kept) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staged, labels)

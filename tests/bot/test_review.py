@@ -84,3 +84,24 @@ def test_review_in_the_terminal(index_copy, corpus_copy, tmp_path):
     labels = [json.loads(line) for line in (corpus_copy / "claim-labels.jsonl").read_text().splitlines()]
     assert labels[-1]["doc_id"] == "note" and labels[-1]["framing"] == "race"
     assert result.stdout.rstrip().endswith(phrases.REVIEW_EMPTY)
+
+
+def test_decisions_from_many_curators_at_once_are_all_kept(tmp_path, engine):
+    """Several bot processes write the same labels file: no decision may be lost."""
+    import threading
+
+    from parley.index.review import record_decision, review_queue
+
+    labels = tmp_path / "claim-labels.jsonl"
+    labels.write_text("")
+    index = engine.served.retriever().index
+    everything = {p.passage_id: 1 for p in index.passages[:12]}
+    claims = review_queue(index, everything, limit=24)
+    threads = [threading.Thread(target=record_decision, args=(labels, claim, "race"), kwargs={"reviewer": f"c{i}"})
+               for i, claim in enumerate(claims)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    written = [json.loads(line) for line in labels.read_text().splitlines()]
+    assert sorted(label["key"] for label in written) == sorted(claim.key for claim in claims)
