@@ -19,7 +19,7 @@ import numpy as np
 from parley.index.chunk import Passage, chunk_document, split_sentences
 from parley.index.clean import clean_text
 from parley.index.corpus import CorpusProblem, IndexedDocument, SourceDocument, load_corpus
-from parley.index.embed import Embedder
+from parley.index.embed import PASSAGE_CHARS, Embedder, encode_in_batches
 from parley.index.errors import CorpusError, IndexUnreadableError, NoIndexError, ParleyError
 from parley.index.manifest import (
     ENCODER_FILE,
@@ -30,9 +30,10 @@ from parley.index.manifest import (
     file_sha256,
 )
 from parley.index.onnx_export import export_query_encoder
+from parley.index.query_encoder import OnnxQueryEncoder
 from parley.index.sentences import SentenceTable
 from parley.index.stance import CLAIM_FRAMINGS, Claim, label_claims, labels_fingerprint, load_labels, passage_stance
-from parley.index.store import LoadedIndex, common_english_words, write_index
+from parley.index.store import COMMON_WORDS, LoadedIndex, common_english_words, read_common_words, write_index
 from parley.index.versions import IndexLocation
 
 # Bump when cleaning or chunking rules change: every document is then re-cut (vectors of
@@ -161,13 +162,24 @@ def build_index(
             missing = sorted({text for text in set(wanted) if text not in known_vectors})
             reused = sum(1 for text in passage_inputs if text in known_vectors)
             new_passages = sum(1 for text in set(passage_inputs) if text not in known_vectors)
-            fresh = embedder.encode(missing, show_progress=show_progress and len(missing) > 64)
-            known_vectors.update(zip(missing, fresh))
             # Even with ``full``: the export is a function of the weights alone, and its
             # hashes are checked before it is reused.
             query_encoder = _reuse_query_encoder(location, manifest, embedder, staged)
+            progress = show_progress and len(missing) > 64
             if query_encoder is None:
                 query_encoder = export_query_encoder(embedder, staged)
+                fresh = embedder.encode(missing, show_progress=progress)
+            elif missing:
+                # The exported encoder embeds as the model does (the export is checked against
+                # it, within float error) without importing torch: a re-index as a new process
+                # saves the seconds that import costs, and onnxruntime is faster on a CPU.
+                onnx = OnnxQueryEncoder(staged, query_encoder, embedder.info)
+                fresh = encode_in_batches(onnx.encode, missing, embedder.info.dimension,
+                                          budget_chars=getattr(embedder, "batch_size", 16) * PASSAGE_CHARS,
+                                          show_progress=progress)
+            else:
+                fresh = np.zeros((0, embedder.info.dimension), dtype=np.float32)
+            known_vectors.update(zip(missing, fresh))
             write_index(
                 staged,
                 documents=documents,
@@ -179,7 +191,7 @@ def build_index(
                 model=embedder.info,
                 query_encoder=query_encoder,
                 pipeline=pipeline,
-                common_words=common_english_words(),
+                common_words=_common_words(location, manifest),
             )
             served = location.publish(staged)
         except OSError as error:  # a full disk, a file-size limit, a read-only volume
@@ -237,6 +249,17 @@ def _reuse_query_encoder(
             (staged / name).unlink(missing_ok=True)
         return None
     return record
+
+
+def _common_words(location: IndexLocation, manifest: Manifest | None) -> dict[str, int]:
+    """The everyday-words list: the served version's copy when it was made the same way,
+    else computed from wordfreq (about 1 s: a hundred thousand frequency look-ups)."""
+    if manifest is not None and manifest.pipeline.get("common_words") == COMMON_WORDS_VERSION:
+        try:
+            return read_common_words(location.current_version() / COMMON_WORDS)
+        except (OSError, ValueError):
+            pass  # damaged or missing: compute it again
+    return common_english_words()
 
 
 def dense_input(document: IndexedDocument, text: str) -> str:

@@ -169,7 +169,7 @@ def load_index(directory: Path) -> LoadedIndex:
             passages = [Passage(**json.loads(line)) for line in handle]
         vectors = PassageVectors.load(directory / VECTORS)
         lexical = LexicalIndex.load(directory / BM25_DIR, len(passages))
-        common_words = _read_common_words(directory / COMMON_WORDS)
+        common_words = read_common_words(directory / COMMON_WORDS)
         sentences = SentenceTable.load(directory / SENTENCES)
     except Exception as error:  # noqa: BLE001 — any failure here means a damaged index
         raise IndexUnreadableError(
@@ -232,7 +232,7 @@ def common_english_words() -> dict[str, int]:
     return bands
 
 
-def _read_common_words(path: Path) -> dict[str, int]:
+def read_common_words(path: Path) -> dict[str, int]:
     bands = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         word, _, band = line.partition(" ")

@@ -9,9 +9,11 @@ import sys
 import numpy as np
 import pytest
 
+from parley.bot.answer import AnswerEngine
 from parley.index.build import build_index, dense_input
 from parley.index.errors import IndexUnreadableError
 from parley.index.manifest import ENCODER_FILE, TOKENIZER_FILE, read_manifest
+from parley.index.served import ServedIndex
 from tests.helpers import CLAIM_LABELS, PROJECT_DIR
 
 
@@ -87,3 +89,27 @@ def test_answering_and_an_unchanged_rebuild_never_import_torch(index_copy, comma
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "HEAVY [] 0"
     assert "[1]" in result.stdout if command[0] == "ask" else "Index is up to date" in result.stdout
+
+
+def test_a_rebuild_after_an_edit_embeds_with_the_exported_encoder_never_importing_torch(index_copy, corpus_copy):
+    """Torch is imported only to export the encoder; a re-index of edited text reuses the
+    export (a new process saves the seconds the import costs), and finds the new text. The
+    everyday-words list is the served version's copy too (wordfreq costs a second)."""
+    essay = corpus_copy / "essay-who-should-win-the-ai-race.txt"
+    essay.write_text(essay.read_text() + "\nA postscript: lunar fission reactors could power research stations.\n")
+    argv = ["index", "build", "--index", str(index_copy.root), "--corpus", str(corpus_copy)]
+    probe = (
+        "import sys\n"
+        "from parley.bot.cli import main\n"
+        f"code = main({argv!r})\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules}\n"
+        "               & {'torch', 'sentence_transformers', 'transformers', 'wordfreq'})\n"
+        "print('HEAVY', heavy, code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                            cwd=PROJECT_DIR, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY [] 0"
+    assert "passages embedded" in result.stdout and " 0 passages embedded" not in result.stdout
+    hits = AnswerEngine(ServedIndex(index_copy)).search("What could power a lunar research station?", 3)
+    assert any("lunar fission reactors" in hit.passage.text for hit in hits)
