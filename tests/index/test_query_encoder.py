@@ -1,6 +1,7 @@
 """The ONNX query encoder each index version carries: same vectors as sentence-transformers,
 kept whole, reused across builds, and the only model the query path loads."""
 
+import ast
 import json
 import os
 import subprocess
@@ -72,23 +73,30 @@ def test_a_corrupted_encoder_is_refused_with_one_clear_line(index_copy):
         index_copy.open().query_encoder()
 
 
-@pytest.mark.parametrize("command", [["ask", "Is there an AI race?"], ["index", "build"]])
-def test_answering_and_an_unchanged_rebuild_never_import_torch(index_copy, command):
-    """The cold-start budget depends on it (torch alone takes seconds to import); and a
-    rebuild with nothing to do must not even load the model."""
-    argv = [*command, "--index", str(index_copy.root)]
+def run_and_list_heavy_imports(argv: list[str], heavy: set[str]) -> tuple[str, list[str]]:
+    """Run ``parley argv`` in a fresh interpreter; its output and which of ``heavy`` it imported."""
     probe = (
         "import sys\n"
         "from parley.bot.cli import main\n"
         f"code = main({argv!r})\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'sentence_transformers', 'transformers', 'sklearn'})\n"
-        "print('HEAVY', heavy, code)\n"
+        f"print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & {sorted(heavy)!r}), code)\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
                             cwd=PROJECT_DIR, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "HEAVY [] 0"
-    assert "[1]" in result.stdout if command[0] == "ask" else "Index is up to date" in result.stdout
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.endswith(" 0"), last
+    return result.stdout, ast.literal_eval(last.removeprefix("HEAVY ").rsplit(" ", 1)[0])
+
+
+@pytest.mark.parametrize("command", [["ask", "Is there an AI race?"], ["index", "build"]])
+def test_answering_and_an_unchanged_rebuild_never_import_torch(index_copy, command):
+    """The cold-start budget depends on it (torch alone takes seconds to import); and a
+    rebuild with nothing to do must not even load the model."""
+    output, heavy = run_and_list_heavy_imports([*command, "--index", str(index_copy.root)],
+                                               {"torch", "sentence_transformers", "transformers", "sklearn"})
+    assert heavy == []
+    assert "[1]" in output if command[0] == "ask" else "Index is up to date" in output
 
 
 def test_a_rebuild_after_an_edit_embeds_with_the_exported_encoder_never_importing_torch(index_copy, corpus_copy):
@@ -97,19 +105,10 @@ def test_a_rebuild_after_an_edit_embeds_with_the_exported_encoder_never_importin
     everyday-words list is the served version's copy too (wordfreq costs a second)."""
     essay = corpus_copy / "essay-who-should-win-the-ai-race.txt"
     essay.write_text(essay.read_text() + "\nA postscript: lunar fission reactors could power research stations.\n")
-    argv = ["index", "build", "--index", str(index_copy.root), "--corpus", str(corpus_copy)]
-    probe = (
-        "import sys\n"
-        "from parley.bot.cli import main\n"
-        f"code = main({argv!r})\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules}\n"
-        "               & {'torch', 'sentence_transformers', 'transformers', 'wordfreq'})\n"
-        "print('HEAVY', heavy, code)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
-                            cwd=PROJECT_DIR, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "HEAVY [] 0"
-    assert "passages embedded" in result.stdout and " 0 passages embedded" not in result.stdout
+    output, heavy = run_and_list_heavy_imports(
+        ["index", "build", "--index", str(index_copy.root), "--corpus", str(corpus_copy)],
+        {"torch", "sentence_transformers", "transformers", "wordfreq"})
+    assert heavy == []
+    assert "passages embedded" in output and " 0 passages embedded" not in output
     hits = AnswerEngine(ServedIndex(index_copy)).search("What could power a lunar research station?", 3)
     assert any("lunar fission reactors" in hit.passage.text for hit in hits)
