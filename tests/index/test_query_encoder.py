@@ -79,7 +79,7 @@ def run_and_list_heavy_imports(argv: list[str], heavy: set[str]) -> tuple[str, l
         "import sys\n"
         "from parley.bot.cli import main\n"
         f"code = main({argv!r})\n"
-        f"print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & {sorted(heavy)!r}), code)\n"
+        f"print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(heavy)!r})), code)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
                             cwd=PROJECT_DIR, env={**os.environ, "HF_HUB_OFFLINE": "1"})
