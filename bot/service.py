@@ -222,13 +222,14 @@ class Service:
         """Record a curator's framing for the claim ``key`` and serve it: a rebuild that
         re-embeds nothing, since only labels changed."""
         refused = self._may_review(user, admin=admin)
-        if refused or self.reindexer is None or self.reindexer.job.claim_labels is None:
-            return refused or Refused(phrases.REVIEW_UNAVAILABLE)
+        if refused:
+            return refused
         from parley.index.review import find_claim, record_decision
 
         claim = find_claim(self.engine.served.retriever().index, key)
         if claim is None:
             return Refused(phrases.REVIEW_GONE)
+        assert self.reindexer is not None and self.reindexer.job.claim_labels is not None  # _may_review checked
         record_decision(self.reindexer.job.claim_labels, claim, framing, reviewer=f"{user.platform}:{user.user_id}")
         try:
             return Reviewed(claim, framing, self.reindexer.run())

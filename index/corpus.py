@@ -92,13 +92,18 @@ def load_corpus(corpus_dir: Path) -> Corpus:
         except ValueError as error:
             problems.append(CorpusProblem(file=printable_name(name), reason=str(error)))
             continue
-        body = hashlib.sha256(" ".join(document.raw_text.split()).encode()).hexdigest()
+        body = body_hash(document.raw_text)
         if body in seen_bodies:
             problems.append(CorpusProblem(file=name, reason=f"same text as {seen_bodies[body]} (a duplicate)"))
             continue
         seen_bodies[body] = name
         documents.append(document)
     return Corpus(documents=documents, problems=problems)
+
+
+def body_hash(text: str) -> str:
+    """The same for two texts that differ only in whitespace: what makes a duplicate."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
 
 
 def printable_name(name: str) -> str:
@@ -120,7 +125,7 @@ def read_document(path: Path, *, root: Path | None = None) -> SourceDocument:
             raise ValueError("a link that cannot be followed (a loop?)") from None
         if not target.is_relative_to(root):
             raise ValueError(f"a link to {target}, outside the corpus folder: links are followed only inside it")
-    data = _read_regular_file(path)
+    data = read_regular_file(path)
     if not data.strip():
         raise ValueError("the file is empty")
     if b"\x00" in data:
@@ -150,7 +155,7 @@ def read_document(path: Path, *, root: Path | None = None) -> SourceDocument:
     )
 
 
-def _read_regular_file(path: Path) -> bytes:
+def read_regular_file(path: Path) -> bytes:
     """The bytes of a regular file, at most the size cap. Opened without blocking and
     checked on the open descriptor, so a pipe or device is refused, not waited on."""
     try:

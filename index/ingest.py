@@ -14,7 +14,6 @@ Both libraries are imported only when an input of their kind arrives.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from parley.index.corpus import MAX_DOCUMENT_BYTES, SAFE_URL, load_corpus, read_document
+from parley.index.corpus import MAX_DOCUMENT_BYTES, SAFE_URL, body_hash, load_corpus, read_document, read_regular_file
 
 SUPPORTED = {".html": "web page", ".htm": "web page", ".pdf": "PDF", ".md": "Markdown", ".markdown": "Markdown",
              ".txt": "text"}
@@ -113,12 +112,9 @@ def _read(path: Path) -> Extracted:
     if kind is None:
         raise InputError(f"unsupported file type {path.suffix or '(none)'}: add .html, .pdf, .md or .txt files")
     try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise InputError(f"{size / 1e6:.1f} MB, over the {MAX_DOCUMENT_BYTES / 1e6:.0f} MB limit for one document")
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot be read ({error.strerror})") from None
+        data = read_regular_file(path)  # the corpus reader's: no pipes or devices, the size cap
+    except ValueError as error:
+        raise InputError(str(error)) from None
     return _extract(data, kind, name=path.stem, url=None)
 
 
@@ -251,13 +247,13 @@ class _Known:
         return known
 
     def remember(self, doc_id: str, body: str) -> None:
-        self.bodies[_body_hash(body)] = doc_id
+        self.bodies[body_hash(body)] = doc_id
         self.shingles[doc_id] = _shingles(body)
         self.ids.add(doc_id)
 
     def repeated(self, body: str) -> str | None:
         """Why ``body`` is a duplicate of a known document, or ``None``."""
-        same = self.bodies.get(_body_hash(body))
+        same = self.bodies.get(body_hash(body))
         if same:
             return f"the same text as {same}.txt"
         mine = _shingles(body)
@@ -267,10 +263,6 @@ class _Known:
                 if overlap >= NEAR_DUPLICATE:
                     return f"nearly the same text as {doc_id}.txt ({overlap:.0%} of its passages' wording)"
         return None
-
-
-def _body_hash(body: str) -> str:
-    return hashlib.sha256(" ".join(body.split()).encode()).hexdigest()
 
 
 def _shingles(body: str) -> set[int]:

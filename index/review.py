@@ -12,12 +12,15 @@ decision reaches answers in the time of a no-embedding rebuild.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from parley.index.stance import CLAIM_FRAMINGS, claim_key
 from parley.index.store import LoadedIndex
@@ -58,10 +61,10 @@ def review_queue(index: LoadedIndex, flagged: Mapping[str, int], *, skip: Iterab
         sentences = list(table.of_passage(row))
         framed = [i for i in sentences if table.framing[i] != 0]
         chosen += framed or sentences
-    unreviewed = sorted((i for i in range(len(table.rows)) if not table.reviewed[i]),
-                        key=lambda i: float(table.confidence[i]))
+    unreviewed = np.flatnonzero(~table.reviewed)
+    unreviewed = unreviewed[np.argsort(table.confidence[unreviewed], kind="stable")]
     queue, seen = [], set()
-    for sentence in chosen + unreviewed:
+    for sentence in itertools.chain(chosen, (int(i) for i in unreviewed)):
         claim = _claim(index, sentence, flagged)
         if claim.key in skipped or claim.key in seen:
             continue
@@ -72,14 +75,14 @@ def review_queue(index: LoadedIndex, flagged: Mapping[str, int], *, skip: Iterab
     return queue
 
 
-def find_claim(index: LoadedIndex, key: str, flagged: Mapping[str, int] = {}) -> ClaimToReview | None:  # noqa: B006
+def find_claim(index: LoadedIndex, key: str) -> ClaimToReview | None:
     """The served sentence whose label key is ``key``, if the index still holds it."""
     table = index.sentences
     for sentence in range(len(table.rows)):
         passage = index.passages[int(table.rows[sentence])]
         start, end = (int(x) for x in table.spans[sentence])
         if claim_key(passage.doc_id, index.documents[passage.doc_id].text[start:end]) == key:
-            return _claim(index, sentence, flagged)
+            return _claim(index, sentence, {})
     return None
 
 

@@ -179,7 +179,8 @@ def is_admin(interaction: discord.Interaction, admin_roles: tuple[int, ...]) -> 
         return False  # in DMs nobody administers a server
     if interaction.permissions.manage_guild:
         return True
-    return any(role.id in set(admin_roles) for role in member.roles)
+    allowed = set(admin_roles)
+    return any(role.id in allowed for role in member.roles)
 
 
 def told(error: BaseException, doing: str) -> str:

@@ -140,13 +140,13 @@ class SlackListeners:
 
     # -- /review and its buttons: a curator's framing decisions, privately ----------------
     def ack_review(self, ack: Ack, command: dict) -> None:
-        if not self.admin_users or not self.is_admin(command):
+        if not self.is_admin(command):
             ack(response_type="ephemeral", text=phrases.review_refused(PLATFORM))
             return
         ack(response_type="ephemeral", text=phrases.REVIEW_LOOKING)
 
     def show_claim(self, respond: Respond, command: dict) -> None:
-        if self.admin_users and self.is_admin(command):
+        if self.is_admin(command):
             self.send_next_claim(respond, User(PLATFORM, command["user_id"]))
 
     def ack_decision(self, ack: Ack, body: dict, respond: Respond) -> None:

@@ -49,7 +49,6 @@ class AnswerEngine:
                 passages=document.passage_count,
                 stances={s: counts[(document.doc_id, s)] for s in STANCES},
                 claims=claims[document.doc_id][0],
-                reviewed=sum(claims[document.doc_id][1].values()),
                 reviewed_claims=claims[document.doc_id][1],
             )
             for document in index.documents.values()

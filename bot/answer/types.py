@@ -88,8 +88,11 @@ class SourceSummary:
     date: str | None
     passages: int
     stances: dict[str, int]
-    # Its sentences (claims) by framing (race, cooperation, none) and how many of them a
+    # Its sentences (claims) by framing (race, cooperation, none), and of those, how many a
     # person reviewed: what a curator looks at.
     claims: dict[str, int] = field(default_factory=dict)
-    reviewed: int = 0
-    reviewed_claims: dict[str, int] = field(default_factory=dict)  # of ``claims``, by framing
+    reviewed_claims: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reviewed(self) -> int:
+        return sum(self.reviewed_claims.values())

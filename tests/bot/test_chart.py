@@ -11,7 +11,7 @@ from parley.bot.render.chart import MAX_DOCUMENTS, sources_chart
 def summary(n: int, race: int, cooperation: int, none: int, reviewed: int) -> SourceSummary:
     claims = {"race": race, "cooperation": cooperation, "none": none}
     return SourceSummary(f"d{n}", f"Document {n} with a rather long title that gets cut", "P", None, None, 3,
-                         {"race": 1, "cooperation": 1, "neutral": 1}, claims=claims, reviewed=reviewed,
+                         {"race": 1, "cooperation": 1, "neutral": 1}, claims=claims,
                          reviewed_claims={"race": min(race, reviewed), "cooperation": 0, "none": 0})
 
 
