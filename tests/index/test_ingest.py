@@ -210,3 +210,12 @@ def test_the_command_reports_each_input_and_exits_1_when_one_was_not_added(input
     assert [(Path(line["input"]).name, line["status"]) for line in lines] == [("notes.md", "added"),
                                                                               ("empty.txt", "refused")]
     assert lines[0]["doc_id"] == "hotlines-for-frontier-ai" and lines[1]["detail"] == "empty"
+
+
+def test_a_pipe_given_to_corpus_add_is_refused_without_hanging(tmp_path):
+    import os
+
+    pipe = tmp_path / "stream.txt"
+    os.mkfifo(pipe)
+    [outcome] = add_sources([str(pipe)], tmp_path / "corpus")  # a read would block here forever
+    assert (outcome.status, outcome.detail) == ("refused", "not a regular file (a pipe, device or socket)")
