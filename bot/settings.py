@@ -110,9 +110,9 @@ class Settings(BaseSettings):
     def _labels_beside_the_corpus(cls, values: Any) -> Any:
         # Reviewed labels belong to the corpus they label: unless named, they are the
         # corpus folder's own claim-labels.jsonl, so `--corpus elsewhere/` brings its own.
+        # It need not exist yet: the first framing review writes it.
         if isinstance(values, dict) and not values.get("claim_labels") and values.get("corpus_dir"):
-            beside = Path(values["corpus_dir"]) / CLAIM_LABELS_FILE
-            values = {**values, "claim_labels": beside if beside.is_file() else None}
+            values = {**values, "claim_labels": Path(values["corpus_dir"]) / CLAIM_LABELS_FILE}
         return values
 
     @model_validator(mode="after")

@@ -90,14 +90,15 @@ def add_sources(inputs: Iterable[str], corpus_dir: Path, *, timeout: float = FET
 
 
 def _expand(inputs: Iterable[str]) -> list[str]:
-    """URLs and files as given; a folder becomes its supported files, sorted."""
+    """URLs and files as given; a folder becomes its supported files, sorted (a folder
+    with none stays itself, to be refused with a reason)."""
     expanded = []
     for source in inputs:
         path = Path(source)
+        files = []
         if not _is_url(source) and path.is_dir():
-            expanded += [str(p) for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in SUPPORTED]
-        else:
-            expanded.append(source)
+            files = [str(p) for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in SUPPORTED]
+        expanded += files or [source]
     return expanded
 
 
@@ -108,6 +109,8 @@ def _is_url(source: str) -> bool:
 # -- reading ---------------------------------------------------------------------------
 
 def _read(path: Path) -> Extracted:
+    if path.is_dir():
+        raise InputError(f"a folder with no {', '.join(sorted(SUPPORTED))} files in it")
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
         raise InputError(f"unsupported file type {path.suffix or '(none)'}: add .html, .pdf, .md or .txt files")

@@ -105,3 +105,17 @@ def test_decisions_from_many_curators_at_once_are_all_kept(tmp_path, engine):
         thread.join()
     written = [json.loads(line) for line in labels.read_text().splitlines()]
     assert sorted(label["key"] for label in written) == sorted(claim.key for claim in claims)
+
+
+def test_the_first_review_of_a_corpus_without_labels_creates_its_labels_file(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text("---\ntitle: A note\n---\nNegotiators met again in spring. "
+                                     "Both sides said the talks on chips were cordial.\n")
+    env = {"PARLEY_INDEX_DIR": str(tmp_path / "index"), "PARLEY_CORPUS_DIR": str(corpus),
+           "PARLEY_FEEDBACK_DB": str(tmp_path / "f.sqlite3")}
+    assert run_parley("index", "build", env=env).returncode == 0
+    result = run_parley("review", env=env, input="c\nq\n")
+    assert result.returncode == 0, result.stderr
+    [label] = [json.loads(line) for line in (corpus / "claim-labels.jsonl").read_text().splitlines()]
+    assert (label["doc_id"], label["framing"]) == ("note", "cooperation")

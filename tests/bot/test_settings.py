@@ -46,7 +46,8 @@ def test_another_config_file_can_be_named(monkeypatch, tmp_path):
 
 
 def test_claim_labels_default_to_the_corpus_folders_own(tmp_path):
-    assert load_settings().claim_labels is None  # no corpus/ here, so no labels
+    # no corpus/ here yet: the labels go where the first framing review will write them
+    assert load_settings().claim_labels == tmp_path / "corpus" / "claim-labels.jsonl"
     corpus = tmp_path / "elsewhere"
     corpus.mkdir()
     (corpus / "claim-labels.jsonl").write_text("")

@@ -219,3 +219,12 @@ def test_a_pipe_given_to_corpus_add_is_refused_without_hanging(tmp_path):
     os.mkfifo(pipe)
     [outcome] = add_sources([str(pipe)], tmp_path / "corpus")  # a read would block here forever
     assert (outcome.status, outcome.detail) == ("refused", "not a regular file (a pipe, device or socket)")
+
+
+def test_a_folder_with_nothing_to_add_is_refused_with_its_reason(tmp_path):
+    folder = tmp_path / "slides"
+    folder.mkdir()
+    (folder / "deck.pptx").write_bytes(b"PK\x03\x04")
+    [outcome] = add_sources([str(folder)], tmp_path / "corpus")
+    assert outcome.status == "refused"
+    assert outcome.detail == "a folder with no .htm, .html, .markdown, .md, .pdf, .txt files in it"
