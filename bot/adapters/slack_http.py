@@ -5,7 +5,8 @@ a deep listen backlog keeps a burst of commands from being reset at the socket.
 
 In front of bolt, every request is checked the way Slack's docs ask: a body of bounded size,
 signed with the signing secret over a timestamp no more than five minutes old. Anything else
-is answered 401 (413 when too large) with one short log line that holds no request content,
+is answered 401 (413 when too large: its body is dropped as it arrives, never kept) with
+one short log line that holds no request content,
 before bolt parses it: a malformed timestamp or a binary body cannot reach a traceback, and
 a rejected body (questions, user names, response URLs) never reaches the log. A request whose
 signature was already seen is a replay (Slack never sends the same timestamp and body twice):
@@ -33,6 +34,9 @@ EVENTS_PATH = "/slack/events"
 # Slack's payloads are a few kilobytes; a block action carries its message, tens at most.
 MAX_BODY_BYTES = 1024 * 1024
 MAX_CLOCK_SKEW_SECONDS = 5 * 60
+# A refused body is read and dropped (never kept) up to this much, so that the client, still
+# sending, gets its 413 rather than a reset connection; past it, the connection just closes.
+MAX_DISCARD_BYTES = 16 * 1024 * 1024
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -60,6 +64,7 @@ def http_server(app: App, host: str, port: int, *, signing_secret: str, seen: Se
         except ValueError:
             return _reject(start_response, "411 Length Required", "without a valid Content-Length")
         if not 0 <= length <= MAX_BODY_BYTES:
+            _discard(environ["wsgi.input"], length)
             return _reject(start_response, "413 Content Too Large", f"of {length:,} bytes")
         body = environ["wsgi.input"].read(length)
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
@@ -100,6 +105,16 @@ def _signed(key: bytes, body: bytes, timestamp: str, signature: str) -> bool:
         return False
     expected = "v0=" + hmac.new(key, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)
+
+
+def _discard(stream, length: int) -> None:
+    """Read and drop a refused body, 64 KB at a time, within MAX_DISCARD_BYTES."""
+    left = min(max(length, 0), MAX_DISCARD_BYTES)
+    while left > 0:
+        chunk = stream.read(min(left, 65536))
+        if not chunk:
+            return
+        left -= len(chunk)
 
 
 def _reject(start_response, status: str, why: str) -> list[bytes]:
