@@ -28,6 +28,7 @@ import numpy as np
 from parley.index.chunk import Passage
 from parley.index.corpus import IndexedDocument
 from parley.index.lexical import bm25_tokens, specific_terms, top_rows
+from parley.index.spelling import corrected
 from parley.index.stance import CLAIM_FRAMINGS
 from parley.index.store import LoadedIndex
 
@@ -49,8 +50,8 @@ class QueryEncoder(Protocol):
 @dataclass(frozen=True)
 class SearchSettings:
     # Weights of the fused signals (passage dense, best-sentence dense, BM25); sum 1.
-    dense_weight: float = 0.4
-    sentence_weight: float = 0.3
+    dense_weight: float = 0.2
+    sentence_weight: float = 0.5
     bm25_weight: float = 0.3
     # Candidates taken from each retriever before fusion (all passages on a small corpus).
     candidates: int = 100
@@ -142,10 +143,17 @@ class Retriever:
 
     def search(self, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` most relevant passages for ``question``, best first."""
-        return self.search_vector(question, self.encoder.encode([question])[0], k, mode=mode)
+        searched = self.corrected(question)
+        return self.search_vector(searched, self.encoder.encode([searched])[0], k, mode=mode)
+
+    def corrected(self, question: str) -> str:
+        """``question`` with its typos of corpus words corrected (spelling.py): what is searched."""
+        return corrected(question, self.index.corpus_words, self.index.common_words)
 
     def retrieve(self, question: str, k: int, *, mode: Mode = "hybrid") -> Retrieval:
-        """The ``k`` best hits with their sentences scored, and the lexical signals."""
+        """The ``k`` best hits with their sentences scored, and the lexical signals. The
+        search reads the question with its typos corrected; the retrieval keeps it as asked."""
+        asked, question = question, self.corrected(question)
         query = self.encoder.encode([question])[0]
         hits = self.search_vector(question, query, k, mode=mode)
         lexical_best = max(hits, key=lambda hit: hit.bm25, default=None)
@@ -156,7 +164,7 @@ class Retriever:
         claims = {framing: self._claims_for(framing, query, question) for framing in self._claims}
         sentences = {m.sentence for hit in hits for m in hit.sentences}
         sentences.update(c.sentence.sentence for found in claims.values() for c in found)
-        return Retrieval(question=question, hits=tuple(hits), lexical_best=lexical_best, coverage=coverage,
+        return Retrieval(question=asked, hits=tuple(hits), lexical_best=lexical_best, coverage=coverage,
                          documents=MappingProxyType(self.index.documents), claims=MappingProxyType(claims),
                          same_point=self._same_point(sorted(sentences)),
                          unknown_terms=tuple(t for t in specific_terms(question, self.index.common_words)
