@@ -36,9 +36,10 @@ from parley.index.stance import CLAIM_FRAMINGS, Claim, label_claims, labels_fing
 from parley.index.store import COMMON_WORDS, LoadedIndex, common_english_words, read_common_words, write_index
 from parley.index.versions import IndexLocation
 
-# Bump when cleaning or chunking rules change: every document is then re-cut (vectors of
-# passages whose text did not change are still reused).
-PIPELINE_VERSION = 2
+# Bump when cleaning or chunking rules change, or what a version holds: every document is
+# then re-cut (vectors of passages whose text did not change are still reused). 3: the
+# corpus's words, for typos in questions.
+PIPELINE_VERSION = 3
 # Bump when the everyday-words list changes (store.common_english_words).
 COMMON_WORDS_VERSION = 2
 # Bump when what is fed to the model changes: no old vector may be reused then.

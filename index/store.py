@@ -12,6 +12,8 @@
     query-encoder.onnx, query-tokenizer.json   the model, exported for questions
     common-words.txt  everyday English words (wordfreq), so that a question's rare word
                       the corpus never uses can be told from slang or a plain word
+    corpus-words.txt  the corpus's own words with their counts, to correct a question's
+                      typos against (spelling.py)
 
 FAISS and bm25s are imported only when vectors are read or written, so reading a manifest
 (``parley index status``) stays fast.
@@ -46,6 +48,7 @@ from parley.index.manifest import (
 )
 from parley.index.query_encoder import OnnxQueryEncoder
 from parley.index.sentences import SentenceTable
+from parley.index.spelling import count_words, read_words, words_text
 from parley.index.stance import CLAIM_FRAMINGS
 from parley.index.vectors import PassageVectors
 
@@ -55,6 +58,7 @@ VECTORS = "vectors.faiss"
 SENTENCES = "sentences.npz"
 BM25_DIR = "bm25"
 COMMON_WORDS = "common-words.txt"
+CORPUS_WORDS = "corpus-words.txt"
 # Words at least this frequent in English (Zipf scale: 3.6 is about 4 per million words)
 # are everyday words; from UNCOMMON_ZIPF to there, a word may be a plain word or a famous
 # name ("musk", "tangled"); below, it is a name, a brand or jargon: a specific subject.
@@ -90,6 +94,7 @@ def write_index(
     sentences.save(directory / SENTENCES)
     LexicalIndex.build(bm25_texts).save(directory / BM25_DIR)
     _write_text(directory / COMMON_WORDS, "".join(f"{w} {band}\n" for w, band in sorted((common_words or {}).items())))
+    _write_text(directory / CORPUS_WORDS, words_text(count_words(bm25_texts)))
 
     # The encoder's hashes were checked when it was exported or linked in (build.py).
     files = files_of(directory, {ENCODER_FILE: query_encoder.onnx_sha256, TOKENIZER_FILE: query_encoder.tokenizer_sha256})
@@ -115,7 +120,8 @@ class LoadedIndex:
 
     def __init__(self, directory: Path, manifest: Manifest, documents: dict[str, IndexedDocument],
                  passages: list[Passage], vectors: PassageVectors, lexical: LexicalIndex,
-                 sentences: SentenceTable, common_words: dict[str, int] | None = None):
+                 sentences: SentenceTable, common_words: dict[str, int] | None = None,
+                 corpus_words: dict[str, int] | None = None):
         self.directory = directory
         self.manifest = manifest
         self.documents = documents
@@ -125,6 +131,7 @@ class LoadedIndex:
         self.sentences = sentences
         # word -> 2 (everyday English) or 1 (uncommon: a plain word or a famous name)
         self.common_words = common_words or {}
+        self.corpus_words = corpus_words or {}  # lower-cased word -> count, for typos (spelling.py)
 
     def check_model(self, model: ModelInfo) -> None:
         """Refuse to compare vectors from different models."""
@@ -170,6 +177,8 @@ def load_index(directory: Path) -> LoadedIndex:
         vectors = PassageVectors.load(directory / VECTORS)
         lexical = LexicalIndex.load(directory / BM25_DIR, len(passages))
         common_words = read_common_words(directory / COMMON_WORDS)
+        # Versions built before the file existed still load; the next build adds it.
+        corpus_words = read_words(directory / CORPUS_WORDS) if CORPUS_WORDS in manifest.files else {}
         sentences = SentenceTable.load(directory / SENTENCES)
     except Exception as error:  # noqa: BLE001 — any failure here means a damaged index
         raise IndexUnreadableError(
@@ -186,7 +195,8 @@ def load_index(directory: Path) -> LoadedIndex:
         raise IndexUnreadableError(
             f"The index at {directory} is inconsistent: {'; '.join(problems)}. {REBUILD_HINT}"
         )
-    return LoadedIndex(directory, manifest, documents, passages, vectors, lexical, sentences, common_words)
+    return LoadedIndex(directory, manifest, documents, passages, vectors, lexical, sentences, common_words,
+                       corpus_words)
 
 
 def fsync_tree(directory: Path) -> None:
