@@ -326,9 +326,10 @@ def _vectors_by_input(index: LoadedIndex) -> dict[str, np.ndarray]:
     for row, passage in enumerate(index.passages):
         known[dense_input(index.documents[passage.doc_id], passage.text)] = passage_vectors[row]
     table = index.sentences
+    sentence_vectors = np.asarray(table.vectors)  # one read, not one per sentence
     for i, (row, (start, end)) in enumerate(zip(table.rows, table.spans)):
         document = index.documents[index.passages[int(row)].doc_id]
-        known[document.text[start:end]] = table.vectors[i]
+        known[document.text[start:end]] = sentence_vectors[i]
     return known
 
 

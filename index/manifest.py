@@ -22,7 +22,9 @@ from parley.index.errors import IndexUnreadableError
 # 2: each version carries its ONNX query encoder (query_encoder.py).
 # 3: each sentence carries its claim (framing, confidence, reviewed, speaker).
 # 4: every file's SHA-256, not only its size: same-size damage is caught too.
-FORMAT_VERSION = 4
+# 5: columns read on demand (documents' texts, passage records, sentence vectors), each
+#    framing's claims in a vector index, 8-bit inverted lists above 20,000 vectors.
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 # Which files of a version were hashed and found whole, by their stat (see above). Not a
 # file of the version: it is written after the manifest, by whoever verifies first.

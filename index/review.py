@@ -52,7 +52,7 @@ def review_queue(index: LoadedIndex, flagged: Mapping[str, int], *, skip: Iterab
     offers all its sentences."""
     skipped = set(skip)
     table = index.sentences
-    row_of = {passage.passage_id: row for row, passage in enumerate(index.passages)}
+    row_of = {passage_id.decode("ascii"): row for row, passage_id in enumerate(index.passages.records["id"])}
     chosen: list[int] = []
     for passage_id, _ in sorted(flagged.items(), key=lambda item: -item[1]):
         row = row_of.get(passage_id)

@@ -1,14 +1,26 @@
 """The sentences of every passage: document offsets, float16 vectors and the claim each
 makes (its framing, how sure, reviewed or not, and who says it), so a question can be
 matched to the sentence that answers it, a quote cut down to it, and each framing's claims
-searched across the whole corpus."""
+searched across the whole corpus.
+
+On disk, a folder of ``.npy`` columns. Loaded, the small columns are in memory and the
+vectors are read a few rows at a time (``columns.RowFile``): at a million passages they
+are 3 GB, and a question reads a few hundred of them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from parley.index.columns import RowFile
+
+_COLUMNS = ("rows", "spans", "framing", "confidence", "reviewed", "speaker_ids")
+# Vectors up to this size are simply read into memory (about 80,000 sentences, 20,000
+# passages): numpy indexing in memory is faster than any read, and the memory is small.
+IN_MEMORY_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -21,7 +33,7 @@ class SentenceTable:
     # float16 on disk and in memory: about four sentences per passage make this the
     # largest part of an index (6 GB at a million passages in float32), and a cosine
     # only changes by ~1e-3, which never reorders the best sentence in practice.
-    vectors: np.ndarray  # shape (n, dimension)
+    vectors: np.ndarray | RowFile  # shape (n, dimension)
     # The claim of each sentence (``stance.py``): an index into ``CLAIM_FRAMINGS``
     # (0 none, 1 race, 2 cooperation), its confidence, whether a person reviewed it, and
     # its speaker as an index into ``speakers`` (-1: nobody named).
@@ -30,6 +42,17 @@ class SentenceTable:
     reviewed: np.ndarray  # bool
     speaker_ids: np.ndarray  # int32
     speakers: tuple[str, ...]
+    # The mean of all sentence vectors (float32): claims are compared after centring on it
+    # (search.py). Computed when the table is built, stored with it.
+    mean: np.ndarray | None = None
+
+    def centre(self) -> np.ndarray:
+        """The mean sentence vector (zeros for an empty table)."""
+        if self.mean is not None:
+            return self.mean
+        if not len(self.rows):
+            return np.zeros(self.vectors.shape[1], dtype=np.float32)
+        return np.asarray(self.vectors).mean(axis=0, dtype=np.float32)
 
     def claims_of(self, code: int) -> np.ndarray:
         """Indices of the sentences whose framing is ``code``."""
@@ -67,15 +90,21 @@ class SentenceTable:
         best[present] = np.maximum.reduceat(scores, offsets[present])
         return best
 
-    def save(self, path: Path) -> None:
-        with path.open("wb") as handle:
-            np.savez(handle, rows=self.rows, spans=self.spans, vectors=self.vectors.astype(np.float16),
-                     framing=self.framing, confidence=self.confidence, reviewed=self.reviewed,
-                     speaker_ids=self.speaker_ids, speakers=np.array(self.speakers, dtype=str))
+    def save(self, directory: Path) -> None:
+        """Write the table as a folder of ``.npy`` columns (``vectors.npy`` as float16)."""
+        directory.mkdir()
+        for name in _COLUMNS:
+            np.save(directory / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        np.save(directory / "vectors.npy", np.asarray(self.vectors).astype(np.float16), allow_pickle=False)
+        np.save(directory / "mean.npy", self.centre().astype(np.float32), allow_pickle=False)
+        (directory / "speakers.json").write_text(json.dumps(list(self.speakers), ensure_ascii=False),
+                                                 encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> SentenceTable:
-        with np.load(path) as data:
-            return cls(rows=data["rows"], spans=data["spans"], vectors=data["vectors"], framing=data["framing"],
-                       confidence=data["confidence"], reviewed=data["reviewed"], speaker_ids=data["speaker_ids"],
-                       speakers=tuple(str(x) for x in data["speakers"]))
+    def load(cls, directory: Path) -> SentenceTable:
+        """The table, its vectors in memory up to ``IN_MEMORY_BYTES``, else read on demand."""
+        columns = {name: np.load(directory / f"{name}.npy", allow_pickle=False) for name in _COLUMNS}
+        speakers = tuple(json.loads((directory / "speakers.json").read_text(encoding="utf-8")))
+        path = directory / "vectors.npy"
+        vectors = np.load(path, allow_pickle=False) if path.stat().st_size <= IN_MEMORY_BYTES else RowFile(path)
+        return cls(**columns, vectors=vectors, speakers=speakers, mean=np.load(directory / "mean.npy", allow_pickle=False))

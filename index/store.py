@@ -1,19 +1,25 @@
-"""One version of the index on disk: written whole, then read whole.
+"""One version of the index on disk: written whole, read in columns (columns.py).
 
     manifest.json     format version, model (name, dimension, weights hash), pipeline
                       settings, each document's content hash, passage count, build time,
                       and the size and SHA-256 of every other file (damage is caught on load)
-    documents.json    metadata and cleaned text of each document
-    passages.jsonl    one passage a line: id, doc_id, text, start, end, stance
+    documents.json    metadata of each document and where its text is in document-text.bin
+    document-text.bin the cleaned texts, UTF-8, one after another
+    passages.npy      one fixed-size record a passage: document, start, end, stance, id
+                      (its text is its document's text[start:end])
     vectors.faiss     the passage vectors (vectors.py), row i = passage i
-    sentences.npz     each passage's sentences: passage row, start, end (document
-                      offsets) and a unit vector, for cutting quotes down to what answers
+    sentences/        each passage's sentences as .npy columns: passage row, start, end
+                      (document offsets), float16 vector, claim; for cutting quotes down to
+                      what answers
+    claims-race.faiss, claims-cooperation.faiss
+                      each framing's claims, centred, for searching them (claims.py)
     bm25/             BM25 over the same passages, in the same order (lexical.py)
     query-encoder.onnx, query-tokenizer.json   the model, exported for questions
     common-words.txt  everyday English words (wordfreq), so that a question's rare word
                       the corpus never uses can be told from slang or a plain word
     corpus-words.txt  the corpus's own words with their counts, to correct a question's
                       typos against (spelling.py)
+    acronyms.txt      the corpus's dotted acronyms, undotted ("D.C." as "dc")
 
 FAISS and bm25s are imported only when vectors are read or written, so reading a manifest
 (``parley index status``) stays fast.
@@ -21,15 +27,17 @@ FAISS and bm25s are imported only when vectors are read or written, so reading a
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from parley.index.chunk import Passage
+from parley.index.chunk import STANCES, Passage
+from parley.index.claims import ClaimIndex
+from parley.index.columns import PASSAGE_RECORD, DocumentTable, PassageTable
 from parley.index.corpus import IndexedDocument
 from parley.index.errors import IndexUnreadableError
 from parley.index.lexical import LexicalIndex
@@ -53,9 +61,13 @@ from parley.index.stance import CLAIM_FRAMINGS
 from parley.index.vectors import PassageVectors
 
 DOCUMENTS = "documents.json"
-PASSAGES = "passages.jsonl"
+DOCUMENT_TEXT = "document-text.bin"
+PASSAGES = "passages.npy"
 VECTORS = "vectors.faiss"
-SENTENCES = "sentences.npz"
+SENTENCES = "sentences"
+CLAIMS = "claims-{framing}.faiss"
+ACRONYMS = "acronyms.txt"
+_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,5}")
 BM25_DIR = "bm25"
 COMMON_WORDS = "common-words.txt"
 CORPUS_WORDS = "corpus-words.txt"
@@ -84,15 +96,24 @@ def write_index(
     if vectors.shape != (len(passages), model.dimension):
         raise ValueError(f"vectors {vectors.shape} do not match {len(passages)} passages")
     directory.mkdir(parents=True, exist_ok=True)
-    _write_text(directory / DOCUMENTS, json.dumps([asdict(d) for d in documents], ensure_ascii=False))
-    _write_text(
-        directory / PASSAGES,
-        "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages),
-    )
+    DocumentTable.write(directory, documents, DOCUMENTS, DOCUMENT_TEXT)
+    position = {d.doc_id: i for i, d in enumerate(documents)}
+    np.save(directory / PASSAGES, PassageTable.records_of(passages, position), allow_pickle=False)
     passage_vectors = PassageVectors.build(vectors)
     passage_vectors.save(directory / VECTORS)
+    vector_index = passage_vectors.kind
+    del passage_vectors  # as large as the vectors at scale: freed before the claims' indexes
+    if sentences.mean is None:
+        sentences = replace(sentences, mean=sentences.centre())
     sentences.save(directory / SENTENCES)
+    for code, framing in enumerate(CLAIM_FRAMINGS):
+        if code:
+            ClaimIndex.build(sentences, code).save(directory / CLAIMS.format(framing=framing))
     LexicalIndex.build(bm25_texts).save(directory / BM25_DIR)
+    acronyms = set()
+    for document in documents:
+        acronyms.update(m.group(0).replace(".", "").lower() for m in _DOTTED.finditer(document.text))
+    _write_text(directory / ACRONYMS, "".join(f"{a}\n" for a in sorted(acronyms)))
     _write_text(directory / COMMON_WORDS, "".join(f"{w} {band}\n" for w, band in sorted((common_words or {}).items())))
     _write_text(directory / CORPUS_WORDS, words_text(count_words(bm25_texts)))
 
@@ -102,7 +123,7 @@ def write_index(
         format_version=FORMAT_VERSION,
         model=model,
         query_encoder=query_encoder,
-        vector_index=passage_vectors.kind,
+        vector_index=vector_index,
         pipeline=pipeline,
         documents={d.doc_id: d.content_sha256 for d in documents},
         passage_count=len(passages),
@@ -116,12 +137,14 @@ def write_index(
 
 
 class LoadedIndex:
-    """A whole version of the index in memory, ready to search."""
+    """A version of the index, ready to search: the small columns in memory, texts and
+    sentence vectors read on demand, vector indexes memory-mapped (columns.py)."""
 
-    def __init__(self, directory: Path, manifest: Manifest, documents: dict[str, IndexedDocument],
-                 passages: list[Passage], vectors: PassageVectors, lexical: LexicalIndex,
-                 sentences: SentenceTable, common_words: dict[str, int] | None = None,
-                 corpus_words: dict[str, int] | None = None):
+    def __init__(self, directory: Path, manifest: Manifest, documents: DocumentTable,
+                 passages: PassageTable, vectors: PassageVectors, lexical: LexicalIndex,
+                 sentences: SentenceTable, claims: dict[str, ClaimIndex],
+                 common_words: dict[str, int] | None = None, corpus_words: dict[str, int] | None = None,
+                 acronyms: frozenset[str] = frozenset()):
         self.directory = directory
         self.manifest = manifest
         self.documents = documents
@@ -129,6 +152,8 @@ class LoadedIndex:
         self.vectors = vectors
         self.lexical = lexical
         self.sentences = sentences
+        self.claims = claims  # framing -> its claims' index
+        self.acronyms = acronyms  # dotted acronyms of the corpus, undotted and lower-cased
         # word -> 2 (everyday English) or 1 (uncommon: a plain word or a famous name)
         self.common_words = common_words or {}
         self.corpus_words = corpus_words or {}  # lower-cased word -> count, for typos (spelling.py)
@@ -148,9 +173,7 @@ class LoadedIndex:
         """Per document: its claims (sentences) by framing, and of those, how many a person
         reviewed. Counted with numpy over the sentence table (millions of rows at scale)."""
         ids = list(self.documents)
-        position = {doc_id: i for i, doc_id in enumerate(ids)}
-        passage_document = np.fromiter((position[p.doc_id] for p in self.passages), dtype=np.int64,
-                                       count=len(self.passages))
+        passage_document = self.passages.records["doc"].astype(np.int64)
         table = self.sentences
         cell = passage_document[table.rows.astype(np.int64)] * len(CLAIM_FRAMINGS) + table.framing.astype(np.int64)
         size = len(ids) * len(CLAIM_FRAMINGS)
@@ -159,6 +182,14 @@ class LoadedIndex:
         return {doc_id: ({f: int(claims[i, code]) for code, f in enumerate(CLAIM_FRAMINGS)},
                          {f: int(reviewed[i, code]) for code, f in enumerate(CLAIM_FRAMINGS)})
                 for i, doc_id in enumerate(ids)}
+
+    def stances_by_document(self) -> dict[str, dict[str, int]]:
+        """Per document: its passages by stance, counted over the passage records."""
+        records = self.passages.records
+        cells = records["doc"].astype(np.int64) * len(STANCES) + records["stance"].astype(np.int64)
+        counts = np.bincount(cells, minlength=len(self.documents) * len(STANCES)).reshape(-1, len(STANCES))
+        return {doc_id: {stance: int(counts[i, code]) for code, stance in enumerate(STANCES)}
+                for i, doc_id in enumerate(self.documents)}
 
     def query_encoder(self, threads: int = 0) -> OnnxQueryEncoder:
         """The encoder for questions that this version's vectors were made with."""
@@ -170,16 +201,19 @@ def load_index(directory: Path) -> LoadedIndex:
     manifest = read_manifest(directory)
     verify_contents(directory, manifest)
     try:
-        raw_documents = json.loads((directory / DOCUMENTS).read_text(encoding="utf-8"))
-        documents = {d["doc_id"]: IndexedDocument(**d) for d in raw_documents}
-        with (directory / PASSAGES).open(encoding="utf-8") as handle:
-            passages = [Passage(**json.loads(line)) for line in handle]
+        documents = DocumentTable.open(directory, DOCUMENTS, DOCUMENT_TEXT)
+        records = np.load(directory / PASSAGES, allow_pickle=False)
+        if records.dtype != PASSAGE_RECORD or (len(records) and int(records["doc"].max()) >= len(documents)):
+            raise ValueError(f"{PASSAGES} does not hold passage records of these documents")
+        passages = PassageTable(records, documents)
         vectors = PassageVectors.load(directory / VECTORS)
         lexical = LexicalIndex.load(directory / BM25_DIR, len(passages))
         common_words = read_common_words(directory / COMMON_WORDS)
-        # Versions built before the file existed still load; the next build adds it.
-        corpus_words = read_words(directory / CORPUS_WORDS) if CORPUS_WORDS in manifest.files else {}
+        corpus_words = read_words(directory / CORPUS_WORDS)
+        acronyms = frozenset((directory / ACRONYMS).read_text(encoding="utf-8").split())
         sentences = SentenceTable.load(directory / SENTENCES)
+        claims = {framing: ClaimIndex.load(directory / CLAIMS.format(framing=framing), sentences, code)
+                  for code, framing in enumerate(CLAIM_FRAMINGS) if code}
     except Exception as error:  # noqa: BLE001 — any failure here means a damaged index
         raise IndexUnreadableError(
             f"The index at {directory} is damaged ({type(error).__name__}: {error}). {REBUILD_HINT}"
@@ -195,8 +229,8 @@ def load_index(directory: Path) -> LoadedIndex:
         raise IndexUnreadableError(
             f"The index at {directory} is inconsistent: {'; '.join(problems)}. {REBUILD_HINT}"
         )
-    return LoadedIndex(directory, manifest, documents, passages, vectors, lexical, sentences, common_words,
-                       corpus_words)
+    return LoadedIndex(directory, manifest, documents, passages, vectors, lexical, sentences, claims,
+                       common_words, corpus_words, acronyms)
 
 
 def fsync_tree(directory: Path) -> None:

@@ -203,7 +203,7 @@ def not_covered(retrieval: Retrieval, *, missing: tuple[str, ...] = ()) -> Answe
     """An honest 'not in the corpus', with what the corpus does cover; no citations."""
     return Answer(question=retrieval.question, answered=False, perspectives=[], citations=[],
                   summary="Nothing in the corpus answers this.", kind="not_covered", missing=missing,
-                  corpus_titles=tuple(d.title for d in retrieval.documents.values()))
+                  corpus_titles=retrieval.corpus_titles)
 
 
 _AS = {"race": "as a race", "cooperation": "as cooperation"}

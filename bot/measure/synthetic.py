@@ -72,7 +72,8 @@ def synthesize(source: LoadedIndex, size: int, *, seed: int = 0, noise: float = 
         slot = rng.integers(0, length)
         members[rows[swap], slot[swap]] = pool[rng.integers(0, len(pool), size=int(swap.sum()))]
 
-    vectors = _derived_vectors(table.vectors, members, rng, noise)
+    sentence_vectors = np.asarray(table.vectors)  # the source is small: read it whole
+    vectors = _derived_vectors(sentence_vectors, members, rng, noise)
     documents: list[IndexedDocument] = []
     passages: list[Passage] = []
     bm25_texts: list[str] = []
@@ -119,7 +120,7 @@ def synthesize(source: LoadedIndex, size: int, *, seed: int = 0, noise: float = 
     sentences = SentenceTable(
         rows=np.asarray(sentence_rows, dtype=np.int32),
         spans=np.asarray(sentence_spans, dtype=np.int32).reshape(-1, 2),
-        vectors=table.vectors[taken],
+        vectors=sentence_vectors[taken],
         framing=table.framing[taken],
         confidence=table.confidence[taken],
         reviewed=table.reviewed[taken],

@@ -49,6 +49,7 @@ def retrieval(*hits: Hit, coverage: float = 0.0, lexical_best: Hit | None = None
               question: str = "Who wins the AI race?", unknown: tuple[str, ...] = (), same_point=frozenset()) -> Retrieval:
     best = lexical_best or max(hits, key=lambda h: h.bm25, default=None)
     return Retrieval(question=question, hits=hits, lexical_best=best, coverage=coverage, documents=DOCUMENTS,
+                     corpus_titles=tuple(d.title for d in DOCUMENTS.values()),
                      claims=MappingProxyType(claims or {}), same_point=same_point, unknown_terms=unknown)
 
 

@@ -55,8 +55,10 @@ def test_a_wheel_in_a_fresh_venv_builds_the_index_and_answers(tmp_path):
     answer = json.loads(run(parley, "ask", "--json", "Is there an AI race between the US and China?",
                             cwd=elsewhere).stdout)
     assert answer["answered"] and answer["citations"]
-    documents = {d["doc_id"]: d["text"] for d in json.loads(
-        next((elsewhere / "data" / "index" / "current").glob("documents.json")).read_text())}
+    version = elsewhere / "data" / "index" / "current"
+    texts = (version / "document-text.bin").read_bytes()
+    documents = {d["doc_id"]: texts[d["text_bytes"][0]:d["text_bytes"][1]].decode()
+                 for d in json.loads((version / "documents.json").read_text())}
     for citation in answer["citations"]:  # every part verbatim, at its offsets; the quote shows them joined
         text = documents[citation["doc_id"]]
         assert all(text[part["start"]:part["end"]] == part["text"] for part in citation["parts"])
