@@ -17,8 +17,8 @@ gate reads. The answer core sees the index only through this data.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal, Protocol
@@ -27,7 +27,7 @@ import numpy as np
 
 from parley.index.chunk import Passage
 from parley.index.corpus import IndexedDocument
-from parley.index.lexical import bm25_tokens, specific_terms, top_rows
+from parley.index.lexical import bm25_tokens, specific_terms
 from parley.index.spelling import corrected
 from parley.index.stance import CLAIM_FRAMINGS
 from parley.index.store import LoadedIndex
@@ -35,8 +35,10 @@ from parley.index.store import LoadedIndex
 # Claims of each framing kept per question, and how alike two sentences must be to count
 # as the same point (cosine of their vectors).
 CLAIMS_PER_FRAMING = 32
+# Above this many passages, BM25 (pruned, ~4 ms at a million) runs on its own thread while
+# the question is embedded and the vectors searched.
+PARALLEL_ABOVE = 200_000
 SAME_POINT = 0.88
-_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,5}")
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -115,6 +117,7 @@ class Retrieval:
     lexical_best: Hit | None
     coverage: float
     documents: Mapping[str, IndexedDocument]  # every served document, by id, in corpus order
+    corpus_titles: tuple[str, ...] = ()  # their titles, in the same order
     # Each framing's claims closest to the question, over the whole index, best first.
     claims: Mapping[str, tuple[ClaimHit, ...]] = field(default_factory=lambda: MappingProxyType({}))
     # Pairs (i < j) of sentence indices among the hits' sentences and the claims that are
@@ -131,20 +134,14 @@ class Retriever:
         self.index = index
         self.encoder = encoder
         self.settings = settings
-        table = index.sentences
-        self._claims = {framing: table.claims_of(code) for code, framing in enumerate(CLAIM_FRAMINGS) if code}
-        # For centred cosines without a centred copy of the vectors: s.mu and |s - mu|.
-        self._mean = table.vectors.mean(axis=0, dtype=np.float32) if len(table.rows) else None
-        self._claim_centring = {}
-        for framing, members in self._claims.items():
-            dots = table.vectors[members].astype(np.float32) @ self._mean if len(members) else np.zeros(0)
-            spread = float(self._mean @ self._mean) if self._mean is not None else 0.0
-            self._claim_centring[framing] = (dots, np.sqrt(np.maximum(1 - 2 * dots + spread, 1e-9)))
+        self._mean = index.sentences.centre()
+        self._spread = float(self._mean @ self._mean)  # |mean|², for centring a question
 
     def search(self, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` most relevant passages for ``question``, best first."""
         searched = self.corrected(question)
-        return self.search_vector(searched, self.encoder.encode([searched])[0], k, mode=mode)
+        lexical = self._lexical_top(searched, k)  # on its own thread for a large index
+        return self.search_vector(searched, self.encoder.encode([searched])[0], k, mode=mode, lexical=lexical)
 
     def corrected(self, question: str) -> str:
         """``question`` with its typos of corpus words corrected (spelling.py): what is searched."""
@@ -154,18 +151,20 @@ class Retriever:
         """The ``k`` best hits with their sentences scored, and the lexical signals. The
         search reads the question with its typos corrected; the retrieval keeps it as asked."""
         asked, question = question, self.corrected(question)
+        lexical = self._lexical_top(question, k)
         query = self.encoder.encode([question])[0]
-        hits = self.search_vector(question, query, k, mode=mode)
+        hits = self.search_vector(question, query, k, mode=mode, lexical=lexical)
         lexical_best = max(hits, key=lambda hit: hit.bm25, default=None)
         coverage = self.index.lexical.term_coverage(question, lexical_best.row) if lexical_best else 0.0
         hits = self._with_sentences(hits, query, question)
         if lexical_best is not None:
             lexical_best = next(hit for hit in hits if hit.row == lexical_best.row)
-        claims = {framing: self._claims_for(framing, query, question) for framing in self._claims}
+        claims = {framing: self._claims_for(framing, query, question) for framing in self.index.claims}
         sentences = {m.sentence for hit in hits for m in hit.sentences}
         sentences.update(c.sentence.sentence for found in claims.values() for c in found)
         return Retrieval(question=asked, hits=tuple(hits), lexical_best=lexical_best, coverage=coverage,
-                         documents=MappingProxyType(self.index.documents), claims=MappingProxyType(claims),
+                         documents=MappingProxyType(self.index.documents), corpus_titles=self.corpus_titles,
+                         claims=MappingProxyType(claims),
                          same_point=self._same_point(sorted(sentences)),
                          unknown_terms=tuple(t for t in specific_terms(question, self.index.common_words)
                                              if not self._mentioned(t)))
@@ -175,43 +174,36 @@ class Retriever:
         its dotted form ("DC" as "D.C.", which the tokenizer does not keep)."""
         if self.index.lexical.knows(term):
             return True
-        return term.isupper() and term.lower() in self._dotted_acronyms
+        return term.isupper() and term.lower() in self.index.acronyms
 
     @functools.cached_property
-    def _dotted_acronyms(self) -> frozenset[str]:
-        """Every dotted acronym of the corpus ("D.C." as "dc"), found once per version:
-        scanning every document for each question would grow with the corpus."""
-        found = set()
-        for document in self.index.documents.values():
-            found.update(m.group(0).replace(".", "").lower() for m in _DOTTED.finditer(document.text))
-        return frozenset(found)
+    def corpus_titles(self) -> tuple[str, ...]:
+        """Every served document's title, in corpus order (read once per version)."""
+        return tuple(header.title for header in self.index.documents.headers())
 
     def _claims_for(self, framing: str, query: np.ndarray, question: str) -> tuple[ClaimHit, ...]:
-        """The claims of ``framing`` closest to the question, over every claim in the index."""
-        members = self._claims[framing]
-        if not len(members):
+        """The claims of ``framing`` closest to the question, over every claim in the index
+        (found by centred cosine in the framing's claim index, claims.py)."""
+        query_dot = float(query @ self._mean)
+        query_norm = np.sqrt(max(1 - 2 * query_dot + self._spread, 1e-9))
+        chosen, centred_cosines = self.index.claims[framing].search((query - self._mean) / query_norm,
+                                                                     CLAIMS_PER_FRAMING)
+        if not len(chosen):
             return ()
         table = self.index.sentences
-        cosines = table.vectors[members].astype(np.float32) @ query
-        dots, norms = self._claim_centring[framing]
-        spread = float(self._mean @ self._mean)
-        query_dot = float(query @ self._mean)
-        centred = (cosines - dots - query_dot + spread) / (norms * np.sqrt(max(1 - 2 * query_dot + spread, 1e-9)))
-        keep = min(CLAIMS_PER_FRAMING, len(members))
-        best = np.argpartition(-centred, keep - 1)[:keep]
-        chosen = members[best]
+        cosines = table.vectors[chosen].astype(np.float32) @ query
         # The point a claim makes depends on its passage: "these controls are a key front"
         # is about the Beijing summit because its passage is. Half the relevance is the
         # passage's centred cosine.
         rows = table.rows[chosen].astype(np.int64)
         passages = self.index.vectors.rows(rows)
-        passage_norms = np.sqrt(np.maximum(1 - 2 * (passages @ self._mean) + spread, 1e-9))
-        passage_centred = (passages @ query - passages @ self._mean - query_dot + spread) / (
-            passage_norms * np.sqrt(max(1 - 2 * query_dot + spread, 1e-9)))
-        matches = self._matches(chosen, cosines[best], question)
+        passage_norms = np.sqrt(np.maximum(1 - 2 * (passages @ self._mean) + self._spread, 1e-9))
+        passage_centred = (passages @ query - passages @ self._mean - query_dot + self._spread) / (
+            passage_norms * query_norm)
+        matches = self._matches(chosen, cosines, question)
         found = [ClaimHit(int(row), self.index.passages[int(row)], match,
                           round(0.5 * float(c) + 0.5 * float(p) + 0.15 * match.overlap, 4))
-                 for row, c, p, match in zip(rows, centred[best], passage_centred, matches)]
+                 for row, c, p, match in zip(rows, centred_cosines, passage_centred, matches)]
         return tuple(sorted(found, key=lambda c: -c.relevance))
 
     def _same_point(self, sentences: list[int]) -> frozenset[tuple[int, int]]:
@@ -226,8 +218,10 @@ class Retriever:
         (one tokenizer call for all of them) and the claim each makes."""
         table = self.index.sentences
         query_terms = set(bm25_tokens([question])[0])
-        texts = [self.index.documents[self.index.passages[int(table.rows[i])].doc_id].text[
-            int(table.spans[i][0]) : int(table.spans[i][1])] for i in members]
+        document_of_row = self.index.passages.records["doc"]
+        text_of = self.index.documents.text_of
+        texts = [text_of(int(document_of_row[table.rows[i]]))[int(table.spans[i][0]) : int(table.spans[i][1])]
+                 for i in members]
         terms = bm25_tokens(texts) if texts else []
         return [
             SentenceMatch(int(table.spans[i][0]), int(table.spans[i][1]), float(cosine),
@@ -254,22 +248,43 @@ class Retriever:
             at += count
         return result
 
-    def search_vector(self, question: str, query: np.ndarray, k: int, *, mode: Mode = "hybrid") -> list[Hit]:
+    def _pool(self, k: int) -> int:
+        """Candidates taken from each retriever before fusion."""
+        return min(len(self.index.passages), max(self.settings.candidates, k))
+
+    @functools.cached_property
+    def _lexical_thread(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="parley-bm25")
+
+    def _lexical_top(self, question: str, k: int) -> Future | tuple[np.ndarray, np.ndarray]:
+        """BM25's top rows for ``question``: on a large index, started on another thread
+        (its compiled loop releases the GIL), so that it runs while the question is
+        embedded and the vector index searched; on a small one, computed here (a thread
+        hand-off would cost more than the search)."""
+        pool = self._pool(k)
+        if len(self.index.passages) <= PARALLEL_ABOVE:
+            return self.index.lexical.top(question, pool)
+        return self._lexical_thread.submit(self.index.lexical.top, question, pool)
+
+    def search_vector(self, question: str, query: np.ndarray, k: int, *, mode: Mode = "hybrid",
+                      lexical: Future | tuple[np.ndarray, np.ndarray] | None = None) -> list[Hit]:
         """Like ``search``, with the question's vector already computed."""
         total = len(self.index.passages)
         k = min(k, total)
         if k <= 0:
             return []
-        pool = min(total, max(self.settings.candidates, k))
-        bm25_all = self.index.lexical.scores(question)
+        pool = self._pool(k)
+        pending = lexical if lexical is not None else self._lexical_top(question, k)
         rows = {row for row, _ in self.index.vectors.search(query, pool)}
-        rows.update(int(r) for r in top_rows(bm25_all, pool))
+        lexical_rows, lexical_scores = pending.result() if isinstance(pending, Future) else pending
+        rows.update(lexical_rows.tolist())
+        lexical = self.index.lexical
         rows_array = np.fromiter(sorted(rows), dtype=np.int64)
 
         dense = self.index.vectors.rows(rows_array) @ query
         sentence = self.index.sentences.best_per_passage(rows_array, query)
-        bm25 = bm25_all[rows_array]
-        best_bm25 = float(bm25_all.max())
+        bm25 = lexical.scores_of(question, rows_array)
+        best_bm25 = float(lexical_scores[0]) if len(lexical_scores) else 0.0
         bm25_share = bm25 / best_bm25 if best_bm25 > 0 else np.zeros_like(bm25)
         if mode == "dense":
             fused = dense

@@ -1,0 +1,53 @@
+"""BM25's top rows, exhaustive and pruned (index/lexical.py, index/pruned.py): the pruned
+search must return exactly what adding up every posting returns."""
+
+import numpy as np
+import pytest
+
+from parley.index import lexical
+from parley.index.lexical import LexicalIndex
+from parley.index.pruned import has_ranges
+
+WORDS = [f"word{i:03d}" for i in range(400)]
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    # Zipf-like word frequencies: a few words in nearly every passage, as "ai" and "china"
+    # are in this corpus, which is what defeats simple pruning.
+    rng = np.random.default_rng(3)
+    weights = 1 / np.arange(1, len(WORDS) + 1)
+    weights /= weights.sum()
+    return [" ".join(rng.choice(WORDS, size=rng.integers(5, 60), p=weights)) for _ in range(30_000)]
+
+
+def _queries(count: int) -> list[str]:
+    rng = np.random.default_rng(4)
+    return [" ".join(rng.choice(WORDS[:200], size=rng.integers(1, 10))) for _ in range(count)]
+
+
+def test_pruned_top_rows_are_the_exhaustive_top_rows(texts, tmp_path, monkeypatch):
+    monkeypatch.setattr(lexical, "PRUNED_ABOVE", 10_000)  # this index counts as large
+    LexicalIndex.build(texts).save(tmp_path / "bm25")
+    assert has_ranges(tmp_path / "bm25")
+    index = LexicalIndex.load(tmp_path / "bm25", len(texts))
+    assert index._pruned is not None
+    for query in _queries(60):
+        rows, scores = index.top(query, 10)
+        exhaustive = index.exhaustive_scores(query)
+        tenth = np.sort(exhaustive)[-10]
+        assert len(rows) == 10 and np.all(np.diff(scores) <= 1e-6)  # best first
+        assert np.all(exhaustive[rows] >= tenth - 1e-4)  # none below the exhaustive 10th
+        np.testing.assert_allclose(scores, exhaustive[rows], rtol=1e-5)
+
+
+def test_scores_of_given_rows_match_the_exhaustive_scores(texts, tmp_path):
+    LexicalIndex.build(texts[:5000]).save(tmp_path / "bm25")
+    index = LexicalIndex.load(tmp_path / "bm25", 5000)
+    assert index._pruned is None and not has_ranges(tmp_path / "bm25")  # small: exhaustive
+    rows = np.sort(np.random.default_rng(5).choice(5000, 300, replace=False))
+    for query in _queries(20) + ["zzzz unknown", "word001 word001 word002"]:
+        np.testing.assert_allclose(index.scores_of(query, rows), index.exhaustive_scores(query)[rows], rtol=1e-5,
+                                   atol=1e-6)
+        top, scores = index.top(query, 5)
+        np.testing.assert_allclose(scores, index.exhaustive_scores(query)[top], rtol=1e-6)
