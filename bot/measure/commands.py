@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
 
 from parley.bot.settings import Settings
 from parley.bot.wiring import build_embedder, build_engine
@@ -17,18 +19,31 @@ class MeasureUsageError(Exception):
 
 
 def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
-    from parley.bot.measure.evaluate import as_json, evaluate, format_table, load_questions
+    from parley.bot.measure.evaluate import as_json, evaluate, evaluate_peer, format_table, load_questions
     from parley.index.stance import cross_validate, load_labels
 
     questions = load_questions(args.file)
     engine = build_engine(settings)
     modes = ["hybrid", "bm25", "dense"] if args.baselines else ["hybrid"]
     rows = [evaluate(engine, questions, mode) for mode in modes]
+    peers_missing = None
+    if args.baselines:
+        from parley.bot.measure.peers import PeerExtraMissing, peer_retrievers
+
+        index = engine.served.retriever().index
+        try:
+            peers = peer_retrievers({doc_id: d.text for doc_id, d in index.documents.items()},
+                                    [p.text for p in index.passages], build_embedder(settings).model_path)
+        except PeerExtraMissing as missing:
+            peers, peers_missing = [], str(missing)
+            print(f"parley eval: {missing}; their rows are left out.", file=sys.stderr)
+        rows += [evaluate_peer(peer, questions) for peer in peers]
     framing = None  # the framing classifier, leave-one-document-out over the reviewed claim labels
     if settings.claim_labels and settings.claim_labels.is_file():
         framing = cross_validate(load_labels(settings.claim_labels))
     if args.json:
-        print(as_json(rows, questions, {"framing_classifier_lodo": asdict(framing) if framing else None}))
+        print(as_json(rows, questions, {"framing_classifier_lodo": asdict(framing) if framing else None,
+                                        "peer_baselines_missing": peers_missing}))
     else:
         print(format_table(rows, questions))
         if framing:
@@ -73,7 +88,7 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
     if sys.stderr.isatty() and not args.json:
         from tqdm import tqdm
 
-        progress = tqdm(total=3 + len(sizes), desc="parley bench", unit="step", leave=False)
+        progress = tqdm(total=4 + len(sizes), desc="parley bench", unit="step", leave=False)
 
     def step(what: str) -> None:
         if progress is not None:
@@ -82,13 +97,27 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
             progress.set_postfix_str(what)
 
     questions = bench.load_questions(args.questions)  # a bad file: one clear line, before any timing
-    step(f"cold start ({args.repeats} runs each; the naive build takes seconds per run)")
-    figures = bench.cold_start(settings.index_dir, version, args.repeats)
+    peers_missing = bench.peers_installed()
+    with tempfile.TemporaryDirectory(prefix="parley-bench-peers-") as scratch:
+        saved, peer_build_seconds = {}, {}
+        if peers_missing is None:
+            step("peer baselines: full builds as new processes")
+            saved, peer_build_seconds = bench.peer_builds(version, Path(scratch), args.repeats)
+        step(f"cold start ({args.repeats} runs each; the naive build takes seconds per run)")
+        figures = bench.cold_start(settings.index_dir, version, args.repeats, saved)
     step(f"warm latency over {len(questions)} questions")
     embedder = build_embedder(settings)
-    figures += bench.warm_latency(build_engine(settings), embedder, questions, passes=3)
+    engine = build_engine(settings)
+    peers = []
+    if peers_missing is None:
+        from parley.bot.measure.peers import peer_retrievers
+
+        index = engine.served.retriever().index
+        peers = peer_retrievers({doc_id: d.text for doc_id, d in index.documents.items()},
+                                [p.text for p in index.passages], embedder.model_path)
+    figures += bench.warm_latency(engine, embedder, questions, passes=3, peers=peers)
     step("re-index")
-    figures += bench.reindex(settings.corpus_dir, settings.claim_labels, embedder, args.repeats)
+    figures += bench.reindex(settings.corpus_dir, settings.claim_labels, embedder, args.repeats, peer_build_seconds)
     scale_results = []
     for size in sizes:
         step(f"scale: {size:,} synthetic passages")
@@ -101,6 +130,10 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
         f"(naive process runs: {min(args.repeats, 3)}). Warm figures: {len(questions)} questions "
         f"({', '.join(path.name for path in args.questions)}) x 3 passes.",
         f"naive = {naive.DESCRIPTION}. ratio = how many times better Parley is.",
+        peers_missing or "txtai = Embeddings(hybrid=True) over Parley's passages; LangChain = the tutorial's "
+        "1000-character splitter, FAISS + BM25 EnsembleRetriever; both with the same MiniLM weights "
+        "(parley.bot.measure.peers). Their full build is Parley's passage count over their seconds for the "
+        "same corpus.",
     ]
     if sizes:
         notes.append("scale: synthetic passages recombined from corpus sentences; their vectors are derived from the "

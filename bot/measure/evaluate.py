@@ -1,7 +1,8 @@
 """``parley eval``: the metrics of the question-set format (tests/eval/README.md).
 
 Each row runs every question through one retrieval mode of the same engine, so the
-baselines (BM25 only, dense only) are measured in the same run, on the same machine.
+baselines (BM25 only, dense only) are measured in the same run, on the same machine; the
+peer baselines (txtai, LangChain: peers.py) get the retrieval rows, from their own search.
 ``evaluate`` only runs the engine; ``score`` turns the answers into figures and is pure,
 so the metrics are tested on hand-built answers. ``load_questions`` is also how
 ``parley bench`` reads the question files it is given (it needs only ``q``).
@@ -25,6 +26,7 @@ from parley.index.errors import ParleyError
 if TYPE_CHECKING:  # bench's scale child reads question files without loading the answer core
     from parley.bot.answer import AnswerEngine
     from parley.bot.answer.types import Answer, Citation
+    from parley.bot.measure.peers import PeerRetriever
     from parley.index.search import Mode
 
 KINDS = ("factual", "contested", "neartopic", "offtopic", "foreign", "markup")
@@ -35,6 +37,7 @@ INNER_KINDS = ("factual", "contested")  # of a foreign or markup question
 FRAMINGS = ("race", "cooperation")  # the framing sections of an answer
 FIRST_QUOTES = 3  # "fact within the first three quotes"
 ROW_NAMES = {"hybrid": "Parley (hybrid)", "bm25": "BM25 only", "dense": "dense only"}
+PEER = "peer"  # the mode of a peer baseline's row (retrieval figures only)
 WIDTH = 100  # the text table stays readable in this many columns
 # The false statements about the corpus, as ``--json`` names them.
 ABSENT = {"race": "race framing absent", "cooperation": "cooperation framing absent"}
@@ -96,6 +99,7 @@ class EvalRow:
     citation_hit_rate: float | None
     recall_at_5: float | None
     mrr: float | None
+    hit_at_1: float | None  # the first search result holds the fact
     # refusal
     neartopic_refused: float | None
     offtopic_refused: float | None
@@ -191,6 +195,39 @@ def evaluate(engine: AnswerEngine, questions: list[Question], mode: Mode = "hybr
         runs.append(Run(question, answer, ms, render_plain(answer), top5))
     documents = {doc_id: document.text for doc_id, document in index.documents.items()}
     return score(runs, documents, mode)
+
+
+def evaluate_peer(peer: PeerRetriever, questions: list[Question]) -> EvalRow:
+    """The retrieval figures of a peer baseline (peers.py): Recall@5, MRR and the first
+    result, from its own top 5 chunks for each factual question, and its search latency."""
+    factual = [q for q in questions if q.scored_as == "factual"]
+    if factual:
+        peer.search(factual[0].q, 5)  # warm-up, as for Parley's rows
+    rates = _Rates()
+    reciprocal, latencies = [], []
+    for question in factual:
+        started = time.perf_counter()
+        top5 = peer.search(question.q, 5)
+        latencies.append((time.perf_counter() - started) * 1000)
+        ranks = [rank for rank, text in enumerate(top5[:5], start=1) if holds(text, question.gold)]
+        rates.add("recall_at_5", question.id, bool(ranks))
+        rates.add("hit_at_1", question.id, ranks[:1] == [1])
+        rates.add("mrr", question.id, bool(ranks))
+        reciprocal.append(1 / ranks[0] if ranks else 0.0)
+    metrics = ("recall_at_5", "hit_at_1", "mrr")
+    unmeasured = ("both_framings_on_point", "both_framings_shown", "fact_in_first_3", "citation_hit_rate",
+                  "neartopic_refused", "offtopic_refused", "foreign_not_english", "refusal_accuracy",
+                  "faithfulness", "quotes_show_parts", "citations_per_answer_mean", "citations_per_answer_max",
+                  "answer_words_median")
+    return EvalRow(
+        name=peer.name, mode=PEER, recall_at_5=rates.rate("recall_at_5"), hit_at_1=rates.rate("hit_at_1"),
+        mrr=_mean(reciprocal), answerable_refused=0, false_statements=0, unfaithful_parts=0,
+        p50_ms=round(statistics.median(latencies), 2) if latencies else 0.0,
+        p95_ms=round(_percentile(latencies, 95), 2) if latencies else 0.0,
+        n={metric: rates.n(metric) for metric in metrics} | {"latency": len(latencies)},
+        failing={metric: rates.failing(metric) for metric in metrics},
+        **dict.fromkeys(unmeasured),
+    )
 
 
 # --- what an answer shows -------------------------------------------------------------
@@ -290,6 +327,7 @@ def score(runs: list[Run], documents: Mapping[str, str], mode: str = "hybrid") -
             rates.add("citation_hit_rate", qid, any(holds(text, question.gold) for _, text in quotes))
             ranks = [rank for rank, text in enumerate(run.top5[:5], start=1) if holds(text, question.gold)]
             rates.add("recall_at_5", qid, bool(ranks))
+            rates.add("hit_at_1", qid, ranks[:1] == [1])
             reciprocal.append(1 / ranks[0] if ranks else 0.0)
             rates.add("mrr", qid, bool(ranks))  # failing: no hit in the top 5
         elif kind == "foreign":
@@ -316,7 +354,7 @@ def score(runs: list[Run], documents: Mapping[str, str], mode: str = "hybrid") -
             answered.append(run)
 
     rate_metrics = ("both_framings_on_point", "both_framings_shown", "fact_in_first_3", "citation_hit_rate",
-                    "recall_at_5", "neartopic_refused", "offtopic_refused", "foreign_not_english",
+                    "recall_at_5", "hit_at_1", "neartopic_refused", "offtopic_refused", "foreign_not_english",
                     "refusal_accuracy")
     counts = [len(run.answer.citations) for run in answered]
     latencies = [run.ms for run in runs]
@@ -395,6 +433,10 @@ def _block(row: EvalRow) -> list[str]:
     rate("factual", "Recall@5 (search)", "recall_at_5")
     if row.n.get("mrr"):
         line("factual", "MRR (search)", f"{row.mrr:.3f}", f"({row.n['mrr']})")
+    rate("factual", "fact in the first result (search)", "hit_at_1")
+    if row.mode == PEER:  # a retriever only: no answers to judge
+        line("latency", "search p50 / p95 ms", f"{row.p50_ms:.1f} / {row.p95_ms:.1f}")
+        return lines
     rate("refusal", "neartopic refused", "neartopic_refused")
     rate("refusal", "offtopic refused", "offtopic_refused")
     rate("refusal", "foreign: the not-English reply", "foreign_not_english")

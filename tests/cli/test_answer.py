@@ -120,10 +120,20 @@ def test_eval_reports_every_metric_with_baselines_from_the_same_run(index_env):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["questions"] == 17
-    assert [row["name"] for row in report["rows"]] == ["Parley (hybrid)", "BM25 only", "dense only"]
+    assert [row["name"] for row in report["rows"]] == ["Parley (hybrid)", "BM25 only", "dense only",
+                                                       "txtai hybrid", "LangChain ensemble"]
+    assert report["peer_baselines_missing"] is None  # CI installs the baselines extra
     assert report["kinds"] == {"factual": 12, "contested": 2, "neartopic": 0, "offtopic": 3, "foreign": 0,
                                "markup": 0}
-    for row in report["rows"]:
+    parley, *_, txtai, langchain = report["rows"]
+    for peer in (txtai, langchain):  # retrieval figures only, from the peer's own search
+        assert peer["mode"] == "peer" and peer["n"]["recall_at_5"] == 12 and 0 < peer["p50_ms"]
+        assert 0 < peer["recall_at_5"] <= 1 and 0 < peer["hit_at_1"] <= peer["mrr"] <= 1
+        assert peer["fact_in_first_3"] is None and peer["faithfulness"] is None
+    # The product's claim (issue 15): Parley's search leads both peers on the dev set.
+    for metric in ("recall_at_5", "mrr", "hit_at_1"):
+        assert parley[metric] >= max(txtai[metric], langchain[metric])
+    for row in report["rows"][:3]:
         assert 0 < row["p50_ms"] <= row["p95_ms"]
         assert row["faithfulness"] == 1.0
         assert row["n"]["fact_in_first_3"] == 12 and row["n"]["both_framings_on_point"] == 2

@@ -155,10 +155,16 @@ def test_bench_reports_every_figure_beside_the_naive_build(built_index, tmp_path
     for section in ("cold start", "warm", "re-index"):
         for figure in (f for (s, _), f in figures.items() if s == section):
             assert figure["parley"] > 0 and figure["naive"] > 0 and figure["ratio"] > 0, figure
+    # The peer baselines (the test extra installs them) beside Parley where they apply.
+    for key in (("cold start", "`parley ask` new process → answer printed"), ("warm", "search p95"),
+                ("re-index", "full build, new process (`parley index build --full`)")):
+        assert set(figures[key]["peers"]) == {"txtai", "LangChain"} and min(figures[key]["peers"].values()) > 0
     scale = report["scale"][0]
     assert scale["passages"] == 25000 and scale["vector_index"].startswith("ivf")
     assert scale["recall_at_10"] >= 0.95  # recall, not time: the same on any machine
-    assert scale["queries"] == 200  # the 75 given questions and 125 passage-like ones
+    assert scale["lexical_recall_at_10"] == 1.0 and scale["queries"] == 200  # 75 questions, 125 passage-like
+    serving = scale["serving"]  # a new process served the synthetic index and answered
+    assert serving["first_answer_s"] > 0 and serving["after_all"]["total"] >= serving["after_all"]["anonymous"] > 0
     notes = " ".join(report["notes"])
     assert "derived" in notes and "75 questions (dev.jsonl, calibration.jsonl)" in notes
 
