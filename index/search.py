@@ -275,15 +275,32 @@ class Retriever:
             return []
         pool = self._pool(k)
         pending = lexical if lexical is not None else self._lexical_top(question, k)
-        rows = {row for row, _ in self.index.vectors.search(query, pool)}
-        lexical_rows, lexical_scores = pending.result() if isinstance(pending, Future) else pending
-        rows.update(lexical_rows.tolist())
-        lexical = self.index.lexical
-        rows_array = np.fromiter(sorted(rows), dtype=np.int64)
+        dense_of = dict(self.index.vectors.search(query, pool))  # row -> cosine
+        # The dense candidates' best sentences, and their BM25 scores when BM25's top rows
+        # are still being found on the other thread.
+        dense_rows = np.fromiter(sorted(dense_of), dtype=np.int64, count=len(dense_of))
+        sentence_of = dict(zip(dense_rows.tolist(), self.index.sentences.best_per_passage(dense_rows, query).tolist()))
+        bm25_of = {}  # row -> BM25 score
+        if isinstance(pending, Future):
+            bm25_of = dict(zip(dense_rows.tolist(), self.index.lexical.scores_of(question, dense_rows).tolist()))
+            pending = pending.result()
+        lexical_rows, lexical_scores = pending
+        bm25_of.update(zip(lexical_rows.tolist(), lexical_scores.tolist()))
+        rows_array = np.fromiter(sorted(dense_of.keys() | bm25_of.keys()), dtype=np.int64)
 
-        dense = self.index.vectors.rows(rows_array) @ query
-        sentence = self.index.sentences.best_per_passage(rows_array, query)
-        bm25 = lexical.scores_of(question, rows_array)
+        # Each leg already scored its own candidates; only the other leg's are looked up.
+        dense = np.array([dense_of.get(row, np.nan) for row in rows_array.tolist()], dtype=np.float32)
+        missing = np.isnan(dense)
+        if missing.any():
+            dense[missing] = self.index.vectors.rows(rows_array[missing]) @ query
+        bm25 = np.array([bm25_of.get(row, np.nan) for row in rows_array.tolist()], dtype=np.float32)
+        missing = np.isnan(bm25)
+        if missing.any():
+            bm25[missing] = self.index.lexical.scores_of(question, rows_array[missing])
+        sentence = np.array([sentence_of.get(row, np.nan) for row in rows_array.tolist()], dtype=np.float32)
+        missing = np.isnan(sentence)
+        if missing.any():
+            sentence[missing] = self.index.sentences.best_per_passage(rows_array[missing], query)
         best_bm25 = float(lexical_scores[0]) if len(lexical_scores) else 0.0
         bm25_share = bm25 / best_bm25 if best_bm25 > 0 else np.zeros_like(bm25)
         if mode == "dense":
