@@ -8,8 +8,8 @@ Above ``APPROXIMATE_ABOVE``, FAISS holds each vector as a 48-byte product-quanti
 GB, each of which a serving process ended up holding whole after a few hundred questions
 (every list gets probed by some question). The exact vectors are kept beside it as
 float16 rows (``.npy``, read a few rows at a time by ``columns.RowFile``): a search takes
-twice the candidates it needs from the codes and orders them by their exact cosines, and
-every cosine Parley reports is exact.
+four times the candidates it needs from the codes and orders them by their exact cosines,
+and every cosine Parley reports is exact.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ APPROXIMATE_ABOVE = 20_000
 IVF_PROBES = 96
 PQ_BYTES = 48  # bytes per vector: 48 sub-vectors of 8 dimensions, 8 bits each
 # Candidates taken from the codes per result wanted (at least RERANK_MIN), re-scored with
-# the exact vectors.
-RERANK = 2
+# the exact vectors. At a million passages, for the 100 the hybrid search takes: twice as
+# many gave recall@10 0.918 against exact search, four times 0.968 (p95 2.0 / 2.4 ms),
+# eight times 0.987 (3.7 ms).
+RERANK = 4
 RERANK_MIN = 64
 
 
