@@ -23,13 +23,13 @@ import functools
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
 from parley.index.chunk import STANCES, Passage
-from parley.index.corpus import IndexedDocument
+from parley.index.corpus import DocumentHeader, IndexedDocument
 
 _DOCUMENT_CACHE = 256  # decoded documents kept per version
 _PASSAGE_CACHE = 4096
@@ -96,20 +96,6 @@ class RowFile:
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         whole = self._read(0, len(self))
         return whole.astype(dtype) if dtype is not None else whole.copy()
-
-
-@dataclass(frozen=True)
-class DocumentHeader:
-    """A served document without its text: what listings (``/sources``) need."""
-
-    doc_id: str
-    title: str
-    publisher: str
-    url: str | None
-    date: str | None
-    kind: str | None
-    content_sha256: str
-    passage_count: int
 
 
 _HEADER_FIELDS = tuple(f.name for f in fields(DocumentHeader))

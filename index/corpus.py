@@ -207,9 +207,8 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
 
 
 @dataclass(frozen=True)
-class IndexedDocument:
-    """A document as served: its metadata and the cleaned text quotes are cut from (plain
-    data the answer core reads through a search's results)."""
+class DocumentHeader:
+    """A served document without its text: what listings (``/sources``) need."""
 
     doc_id: str
     title: str
@@ -218,5 +217,12 @@ class IndexedDocument:
     date: str | None
     kind: str | None
     content_sha256: str
-    text: str
     passage_count: int
+
+
+@dataclass(frozen=True)
+class IndexedDocument(DocumentHeader):
+    """A document as served: its metadata and the cleaned text quotes are cut from (plain
+    data the answer core reads through a search's results)."""
+
+    text: str
