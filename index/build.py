@@ -42,6 +42,10 @@ from parley.index.versions import IndexLocation
 PIPELINE_VERSION = 3
 # Bump when the everyday-words list changes (store.common_english_words).
 COMMON_WORDS_VERSION = 2
+# onnxruntime embeds fastest in small batches on this 2-core machine: the corpus's 355
+# passages and sentences took 2.25 s in batches of 2-4 passages' worth of text, 2.6-3.0 s
+# in batches of 16 (what sentence-transformers is given, `embed_batch_size`).
+ONNX_BATCH_PASSAGES = 4
 # Bump when what is fed to the model changes: no old vector may be reused then.
 EMBEDDING_SCHEME = 1
 
@@ -176,8 +180,7 @@ def build_index(
                 # saves the seconds that import costs, and onnxruntime is faster on a CPU.
                 onnx = OnnxQueryEncoder(staged, query_encoder, embedder.info)
                 fresh = encode_in_batches(onnx.encode, missing, embedder.info.dimension,
-                                          budget_chars=getattr(embedder, "batch_size", 16) * PASSAGE_CHARS,
-                                          show_progress=progress)
+                                          budget_chars=ONNX_BATCH_PASSAGES * PASSAGE_CHARS, show_progress=progress)
             else:
                 fresh = np.zeros((0, embedder.info.dimension), dtype=np.float32)
             known_vectors.update(zip(missing, fresh))
