@@ -125,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", parents=[index_dir, as_json], help="retrieval and answer metrics on a question file")
     evaluate.add_argument("file", type=Path, help="question file (JSON Lines, see README)")
-    evaluate.add_argument("--baselines", action="store_true", help="add BM25-only and dense-only rows")
+    evaluate.add_argument("--baselines", action="store_true",
+                          help="add BM25-only and dense-only rows, and txtai and LangChain (the baselines extra)")
     evaluate.set_defaults(run=_eval)
 
     discord_command = commands.add_parser("discord", parents=[index_dir], help="run the Discord bot (needs DISCORD_TOKEN)")
