@@ -145,10 +145,6 @@ class DocumentTable(Mapping[str, IndexedDocument]):
         """The text of the document at ``position`` in corpus order."""
         return self.document_at(position).text
 
-    def position(self, doc_id: str) -> int:
-        """The document's place in corpus order (its code in the passage table)."""
-        return self._position[doc_id]
-
     def headers(self) -> list[DocumentHeader]:
         """Every document's metadata, in corpus order, without reading any text."""
         return list(self._headers)
@@ -181,11 +177,10 @@ class PassageTable(Sequence[Passage]):
         self._passage = functools.lru_cache(maxsize=_PASSAGE_CACHE)(self._read_passage)
 
     @staticmethod
-    def records_of(passages: Sequence[Passage], documents: DocumentTable | Mapping[str, int]) -> np.ndarray:
-        """The record array of ``passages``; ``documents`` maps doc id to its position."""
-        position = documents.position if isinstance(documents, DocumentTable) else documents.__getitem__
+    def records_of(passages: Sequence[Passage], position: Mapping[str, int]) -> np.ndarray:
+        """The record array of ``passages``; ``position`` maps doc id to its place in corpus order."""
         records = np.zeros(len(passages), dtype=PASSAGE_RECORD)
-        records["doc"] = np.fromiter((position(p.doc_id) for p in passages), dtype=np.int32, count=len(passages))
+        records["doc"] = np.fromiter((position[p.doc_id] for p in passages), dtype=np.int32, count=len(passages))
         records["start"] = np.fromiter((p.start for p in passages), dtype=np.int32, count=len(passages))
         records["end"] = np.fromiter((p.end for p in passages), dtype=np.int32, count=len(passages))
         codes = {stance: code for code, stance in enumerate(STANCES)}

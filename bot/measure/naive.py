@@ -37,20 +37,24 @@ DOCUMENTS = "documents.json"
 DOCUMENT_TEXT = "document-text.bin"
 
 
-def document_texts(version: Path) -> dict[str, str]:
-    """The cleaned text of every document of an index version, by id, in corpus order."""
+def _documents(version: Path) -> list[tuple[dict, str]]:
+    """Each document's metadata and cleaned text, in corpus order (one read of each file)."""
     documents = json.loads((version / DOCUMENTS).read_text(encoding="utf-8"))
     data = (version / DOCUMENT_TEXT).read_bytes()
-    return {d["doc_id"]: data[d["text_bytes"][0] : d["text_bytes"][1]].decode("utf-8") for d in documents}
+    return [(d, data[d["text_bytes"][0] : d["text_bytes"][1]].decode("utf-8")) for d in documents]
+
+
+def document_texts(version: Path) -> dict[str, str]:
+    """The cleaned text of every document of an index version, by id, in corpus order."""
+    return {d["doc_id"]: text for d, text in _documents(version)}
 
 
 def passage_texts(version: Path) -> list[tuple[str, str]]:
     """(title, text) of every passage of an index version, in row order."""
     import numpy as np
 
-    documents = json.loads((version / DOCUMENTS).read_text(encoding="utf-8"))
-    texts = list(document_texts(version).values())
-    return [(documents[int(r["doc"])]["title"], texts[int(r["doc"])][int(r["start"]) : int(r["end"])])
+    documents = _documents(version)
+    return [(documents[int(r["doc"])][0]["title"], documents[int(r["doc"])][1][int(r["start"]) : int(r["end"])])
             for r in np.load(version / PASSAGES)]
 
 
