@@ -72,3 +72,16 @@ def test_top_rows_is_exact_at_every_size_and_density(size, scoring):
     assert len(got) == len(set(got.tolist())) == len(best)
     assert np.array_equal(np.sort(scores[got])[::-1], best)
 
+
+
+def test_bm25_on_its_own_thread_gives_the_same_results(engine, monkeypatch):
+    # A large index runs BM25 on another thread while the question is embedded; the hits
+    # must be exactly those of the inline path.
+    from parley.index import search
+
+    questions = [q.q for q in load_questions(EVAL_DIR / "dev.jsonl")]
+    inline = [[(h.row, round(h.score, 6)) for h in engine.search(q, 5)] for q in questions]
+    monkeypatch.setattr(search, "PARALLEL_ABOVE", 0)
+    threaded = [[(h.row, round(h.score, 6)) for h in engine.search(q, 5)] for q in questions]
+    assert threaded == inline
+    assert engine.ask(questions[0]).answered
