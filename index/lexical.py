@@ -183,10 +183,13 @@ class LexicalIndex:
         scores = self._bm25.scores
         indptr, indices, data = scores["indptr"], scores["indices"], scores["data"]
         terms, weights = self._term_ids(query)
+        # The rows in the postings' own dtype: searching int32 postings for int64 rows makes
+        # numpy copy the whole posting list first (0.1 ms and more for a common term).
+        keys = rows.astype(indices.dtype)
         for column, weight in zip(terms, weights):
             start, end = int(indptr[column]), int(indptr[column + 1])
             postings = indices[start:end]
-            at = np.searchsorted(postings, rows)  # a column's rows are sorted
+            at = np.searchsorted(postings, keys)  # a column's rows are sorted
             inside = at < len(postings)
             found = np.zeros(len(rows), dtype=bool)
             found[inside] = postings[at[inside]] == rows[inside]

@@ -43,6 +43,17 @@ SAME_POINT = 0.88
 Mode = Literal["hybrid", "dense", "bm25"]
 
 
+@dataclass(frozen=True)
+class LexicalLeg:
+    """BM25's top rows and their scores; on a large index also those rows' passage cosines
+    and best-sentence cosines (row -> value), computed on BM25's thread."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    dense: Mapping[int, float] = field(default_factory=dict)
+    sentence: Mapping[int, float] = field(default_factory=dict)
+
+
 class QueryEncoder(Protocol):
     """Anything that turns texts into unit vectors of the index's dimension."""
 
@@ -140,8 +151,8 @@ class Retriever:
     def search(self, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` most relevant passages for ``question``, best first."""
         searched = self.corrected(question)
-        lexical = self._lexical_top(searched, k)  # on its own thread for a large index
-        return self.search_vector(searched, self.encoder.encode([searched])[0], k, mode=mode, lexical=lexical)
+        query, lexical = self._embedded_while_lexical_runs(searched, k)
+        return self.search_vector(searched, query, k, mode=mode, lexical=lexical)
 
     def corrected(self, question: str) -> str:
         """``question`` with its typos of corpus words corrected (spelling.py): what is searched."""
@@ -151,8 +162,7 @@ class Retriever:
         """The ``k`` best hits with their sentences scored, and the lexical signals. The
         search reads the question with its typos corrected; the retrieval keeps it as asked."""
         asked, question = question, self.corrected(question)
-        lexical = self._lexical_top(question, k)
-        query = self.encoder.encode([question])[0]
+        query, lexical = self._embedded_while_lexical_runs(question, k)
         hits = self.search_vector(question, query, k, mode=mode, lexical=lexical)
         lexical_best = max(hits, key=lambda hit: hit.bm25, default=None)
         coverage = self.index.lexical.term_coverage(question, lexical_best.row) if lexical_best else 0.0
@@ -256,36 +266,64 @@ class Retriever:
     def _lexical_thread(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=2, thread_name_prefix="parley-bm25")
 
-    def _lexical_top(self, question: str, k: int) -> Future | tuple[np.ndarray, np.ndarray]:
-        """BM25's top rows for ``question``: on a large index, started on another thread
-        (its compiled loop releases the GIL), so that it runs while the question is
-        embedded and the vector index searched; on a small one, computed here (a thread
-        hand-off would cost more than the search)."""
+    def _embedded_while_lexical_runs(self, question: str, k: int) -> tuple[np.ndarray, Future | LexicalLeg]:
+        """The question's vector, with BM25's leg started first: on a large index it runs on
+        another thread meanwhile (``_lexical_top``)."""
+        query_ready: Future = Future()
+        lexical = self._lexical_top(question, k, query_ready)
+        try:
+            query = self.encoder.encode([question])[0]
+        except BaseException as error:
+            query_ready.set_exception(error)  # the other thread stops waiting for it
+            raise
+        query_ready.set_result(query)
+        return query, lexical
+
+    def _lexical_top(self, question: str, k: int, query: Future) -> Future | LexicalLeg:
+        """BM25's top rows for ``question``. On a large index they are found on another
+        thread (its compiled loop releases the GIL) while the question is embedded and the
+        vector index searched; that thread then scores its own rows' vectors and sentences
+        against the question's vector (``query``, once it is ready), which this thread
+        would otherwise do after it. On a small index, computed here (a thread hand-off
+        would cost more than the search)."""
         pool = self._pool(k)
         if len(self.index.passages) <= PARALLEL_ABOVE:
-            return self.index.lexical.top(question, pool)
-        return self._lexical_thread.submit(self.index.lexical.top, question, pool)
+            return LexicalLeg(*self.index.lexical.top(question, pool))
+        return self._lexical_thread.submit(self._lexical_leg, question, pool, query)
+
+    def _lexical_leg(self, question: str, pool: int, query_ready: Future) -> LexicalLeg:
+        rows, scores = self.index.lexical.top(question, pool)
+        query = query_ready.result()
+        return LexicalLeg(rows, scores, dict(zip(rows.tolist(), (self.index.vectors.rows(rows) @ query).tolist())),
+                          dict(zip(rows.tolist(), self.index.sentences.best_per_passage(rows, query).tolist())))
 
     def search_vector(self, question: str, query: np.ndarray, k: int, *, mode: Mode = "hybrid",
-                      lexical: Future | tuple[np.ndarray, np.ndarray] | None = None) -> list[Hit]:
+                      lexical: Future | LexicalLeg | None = None) -> list[Hit]:
         """Like ``search``, with the question's vector already computed."""
         total = len(self.index.passages)
         k = min(k, total)
         if k <= 0:
             return []
         pool = self._pool(k)
-        pending = lexical if lexical is not None else self._lexical_top(question, k)
+        if lexical is None:
+            query_ready: Future = Future()
+            query_ready.set_result(query)
+            lexical = self._lexical_top(question, k, query_ready)
         dense_of = dict(self.index.vectors.search(query, pool))  # row -> cosine
         # The dense candidates' best sentences, and their BM25 scores when BM25's top rows
         # are still being found on the other thread.
         dense_rows = np.fromiter(sorted(dense_of), dtype=np.int64, count=len(dense_of))
         sentence_of = dict(zip(dense_rows.tolist(), self.index.sentences.best_per_passage(dense_rows, query).tolist()))
         bm25_of = {}  # row -> BM25 score
-        if isinstance(pending, Future):
+        if isinstance(lexical, Future):
             bm25_of = dict(zip(dense_rows.tolist(), self.index.lexical.scores_of(question, dense_rows).tolist()))
-            pending = pending.result()
-        lexical_rows, lexical_scores = pending
-        bm25_of.update(zip(lexical_rows.tolist(), lexical_scores.tolist()))
+            lexical = lexical.result()
+        lexical_scores = lexical.scores
+        bm25_of.update(zip(lexical.rows.tolist(), lexical_scores.tolist()))
+        for row, cosine in lexical.dense.items():  # scored on BM25's thread: the dense leg's own value wins
+            dense_of.setdefault(row, cosine)
+        for row, best in lexical.sentence.items():
+            sentence_of.setdefault(row, best)
         rows_array = np.fromiter(sorted(dense_of.keys() | bm25_of.keys()), dtype=np.int64)
 
         # Each leg already scored its own candidates; only the other leg's are looked up.
