@@ -8,6 +8,7 @@ the model and the served index stays as it is.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -20,7 +21,13 @@ from parley.index.chunk import Passage, chunk_document, split_sentences
 from parley.index.clean import clean_text
 from parley.index.corpus import CorpusProblem, IndexedDocument, SourceDocument, load_corpus
 from parley.index.embed import PASSAGE_CHARS, Embedder, encode_in_batches
-from parley.index.errors import CorpusError, IndexUnreadableError, NoIndexError, ParleyError
+from parley.index.errors import (
+    CorpusError,
+    IndexUnreadableError,
+    NoIndexError,
+    ParleyError,
+    VersionMismatchError,
+)
 from parley.index.manifest import (
     ENCODER_FILE,
     EXPORT_SCHEME,
@@ -28,13 +35,15 @@ from parley.index.manifest import (
     EncoderRecord,
     Manifest,
     file_sha256,
+    read_manifest,
 )
 from parley.index.onnx_export import export_query_encoder
 from parley.index.query_encoder import OnnxQueryEncoder
 from parley.index.sentences import SentenceTable
 from parley.index.stance import CLAIM_FRAMINGS, Claim, label_claims, labels_fingerprint, load_labels, passage_stance
 from parley.index.store import COMMON_WORDS, LoadedIndex, common_english_words, read_common_words, write_index
-from parley.index.versions import IndexLocation
+from parley.index.vectors import APPROXIMATE_ABOVE
+from parley.index.versions import IndexLocation, VersionRegistry
 
 # Bump when cleaning or chunking rules change, or what a version holds: every document is
 # then re-cut (vectors of passages whose text did not change are still reused). 3: the
@@ -46,8 +55,11 @@ COMMON_WORDS_VERSION = 2
 # passages and sentences took 2.25 s in batches of 2-4 passages' worth of text, 2.6-3.0 s
 # in batches of 16 (what sentence-transformers is given, `embed_batch_size`).
 ONNX_BATCH_PASSAGES = 4
-# Bump when what is fed to the model changes: no old vector may be reused then.
-EMBEDDING_SCHEME = 1
+# Bump when what is fed to the model, or how it is embedded, changes: no old vector may be
+# reused then. 2: every vector comes from the ONNX export (a fresh build used to embed with
+# sentence-transformers), and is stored as it is served (float16 where the index keeps
+# float16), so a version's bytes do not depend on the builds before it.
+EMBEDDING_SCHEME = 2
 
 
 @dataclass(frozen=True)
@@ -81,15 +93,25 @@ def build_index(
     claim_labels: Path | None = None,
     strict: bool = False,
     show_progress: bool = False,
+    registry: VersionRegistry | None = None,
+    expect_digest: str | None = None,
 ) -> BuildReport:
     """Index every usable document of ``corpus_dir`` and serve the result from ``location``.
 
     ``claim_labels`` is the reviewed labels file (see ``stance.py``); without it no
     sentence is reviewed and the classifier has nothing to learn from: every claim is none. With ``strict``, any unusable corpus file fails the build
     (the served index stays as it was) instead of being skipped.
+
+    With a ``registry`` (hosts sharing a database, README "Running on several hosts"), the
+    build also holds the registry's lock, one build across every host, and publishes its
+    version's digest there. ``expect_digest``: catch up with a version another host
+    published; the result is served only if it has that digest (``VersionMismatchError``
+    otherwise), and nothing is published.
     """
     started = time.perf_counter()
-    with location.build_lock():
+    catching_up = expect_digest is not None
+    global_lock = registry.build_lock() if registry is not None and not catching_up else contextlib.nullcontext()
+    with location.build_lock(), global_lock:
         corpus = load_corpus(corpus_dir)
         if strict and corpus.problems:
             reasons = "; ".join(f"{p.file}: {p.reason}" for p in corpus.problems)
@@ -125,6 +147,10 @@ def build_index(
             and manifest.matches_model(embedder.info)
             and manifest.query_encoder.scheme == EXPORT_SCHEME
         ):
+            if catching_up and manifest.content_digest != expect_digest:
+                raise _mismatch(manifest.content_digest, expect_digest)
+            if registry is not None and not catching_up and registry.latest() is None:
+                registry.publish(manifest.content_digest, manifest.passage_count)  # the first host seeds it
             location.collect_garbage()
             return BuildReport(
                 documents=len(hashes),
@@ -173,11 +199,11 @@ def build_index(
             progress = show_progress and len(missing) > 64
             if query_encoder is None:
                 query_encoder = export_query_encoder(embedder, staged)
-                fresh = embedder.encode(missing, show_progress=progress)
-            elif missing:
+            if missing:
                 # The exported encoder embeds as the model does (the export is checked against
                 # it, within float error) without importing torch: a re-index as a new process
                 # saves the seconds that import costs, and onnxruntime is faster on a CPU.
+                # Every vector comes from it, so a fresh build and an incremental one agree.
                 onnx = OnnxQueryEncoder(staged, query_encoder, embedder.info)
                 fresh = encode_in_batches(onnx.encode, missing, embedder.info.dimension,
                                           budget_chars=ONNX_BATCH_PASSAGES * PASSAGE_CHARS, show_progress=progress)
@@ -188,15 +214,21 @@ def build_index(
                 staged,
                 documents=documents,
                 passages=passages,
-                vectors=_stack(known_vectors, passage_inputs, embedder.info.dimension),
+                vectors=_as_served(_stack(known_vectors, passage_inputs, embedder.info.dimension)),
                 bm25_texts=[bm25_input(titles[p.doc_id], p.text) for p in passages],
                 sentences=_sentence_table(sentence_rows, sentence_spans,
-                                          _stack(known_vectors, sentence_inputs, embedder.info.dimension), claims),
+                                          _float16(_stack(known_vectors, sentence_inputs, embedder.info.dimension)),
+                                          claims),
                 model=embedder.info,
                 query_encoder=query_encoder,
                 pipeline=pipeline,
                 common_words=_common_words(location, manifest),
             )
+            digest = read_manifest(staged).content_digest
+            if catching_up and digest != expect_digest:
+                raise _mismatch(digest, expect_digest)
+            if registry is not None and not catching_up:
+                registry.publish(digest, len(passages))  # before the swap: no host serves an unknown version
             served = location.publish(staged)
         except OSError as error:  # a full disk, a file-size limit, a read-only volume
             shutil.rmtree(staged, ignore_errors=True)
@@ -221,6 +253,26 @@ def build_index(
             problems=corpus.problems,
             previous_unusable=previous_unusable,
         )
+
+
+def _float16(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` rounded to float16, as the index stores them (sentence vectors, and the
+    exact copy beside an inverted file): whatever the index computes from them at build
+    time then sees the values a rebuild will reuse."""
+    return vectors.astype(np.float16).astype(np.float32)
+
+
+def _as_served(vectors: np.ndarray) -> np.ndarray:
+    """Passage vectors as the index will serve them: float32 in a flat index, float16 above
+    ``APPROXIMATE_ABOVE`` (where a rebuild reuses the float16 copy)."""
+    return _float16(vectors) if len(vectors) > APPROXIMATE_ABOVE else vectors
+
+
+def _mismatch(digest: str, expected: str) -> VersionMismatchError:
+    return VersionMismatchError(
+        f"This host's build has digest {digest[:12]}, not {expected[:12]} as the host that published it: "
+        "its corpus, labels or settings differ. Still serving the previous version; make the corpus the "
+        "same on every host (README, \"Running on several hosts\").")
 
 
 def _reuse_query_encoder(

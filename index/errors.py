@@ -23,3 +23,11 @@ class CorpusError(ParleyError):
 
 class BuildLockedError(ParleyError):
     """Another build holds the index's build lock."""
+
+
+class VersionMismatchError(ParleyError):
+    """A replica's build of a published version did not reach that version's digest."""
+
+
+class UnknownVersionError(NoIndexError):
+    """The index on this host is not a version the shared database knows: not served."""

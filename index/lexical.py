@@ -126,8 +126,13 @@ class LexicalIndex:
     def build(cls, texts: list[str]) -> LexicalIndex:
         import bm25s
 
+        tokens = bm25_tokens(texts)
+        # The vocabulary in sorted order, not bm25s's set order (which follows the process's
+        # string hash seed): the same corpus then writes the same bytes, so every host that
+        # builds it reaches the same content digest (README, "Running on several hosts").
+        vocabulary = {token: column for column, token in enumerate(sorted({t for text in tokens for t in text}))}
         bm25 = bm25s.BM25()
-        bm25.index(bm25_tokens(texts), show_progress=False)
+        bm25.index(([[vocabulary[t] for t in text] for text in tokens], vocabulary), show_progress=False)
         return cls(bm25, len(texts))
 
     def save(self, directory: Path) -> None:

@@ -85,6 +85,15 @@ class Manifest(BaseModel):
     def matches_model(self, model: ModelInfo) -> bool:
         return self.model == model
 
+    @property
+    def content_digest(self) -> str:
+        """What this version holds, as one hash: the manifest without its build time, every
+        file's hash included. Builds are deterministic, so the same corpus, labels,
+        settings and model give the same digest on any host (README, "Running on several
+        hosts"), whatever versions came before."""
+        fields = self.model_dump(mode="json", exclude={"built_at"})
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
 
 def read_manifest(directory: Path) -> Manifest:
     """The manifest of ``directory``, after checking that every file it lists is whole."""

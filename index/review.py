@@ -107,24 +107,49 @@ def _claim(index: LoadedIndex, sentence: int, flagged: Mapping[str, int]) -> Cla
         reviewed=bool(table.reviewed[sentence]), speaker=table.speaker(sentence), flags=flagged.get(passage.passage_id, 0))
 
 
-def record_decision(labels: Path, claim: ClaimToReview, framing: str, *, reviewer: str,
-                    when: datetime | None = None) -> None:
-    """Write ``framing`` as the reviewed label of ``claim``: its line replaced, or added."""
+def decision_record(claim: ClaimToReview, framing: str, *, reviewer: str, when: datetime | None = None) -> dict:
+    """The reviewed-labels line (as a dict) that makes ``framing`` the label of ``claim``."""
     if framing not in CLAIM_FRAMINGS:
         raise ValueError(f"framing must be one of {', '.join(CLAIM_FRAMINGS)}")
     at = (when or datetime.now(UTC)).isoformat(timespec="seconds")
-    record = {"key": claim.key, "doc_id": claim.doc_id, "framing": framing,
-              "speaker": claim.speaker if framing != "none" else None,
-              "why": f"reviewed by {reviewer}", "text": claim.text, "reviewed_by": reviewer, "reviewed_at": at}
+    return {"key": claim.key, "doc_id": claim.doc_id, "framing": framing,
+            "speaker": claim.speaker if framing != "none" else None,
+            "why": f"reviewed by {reviewer}", "text": claim.text, "reviewed_by": reviewer, "reviewed_at": at}
+
+
+def record_decision(labels: Path, claim: ClaimToReview, framing: str, *, reviewer: str,
+                    when: datetime | None = None) -> dict:
+    """Write ``framing`` as the reviewed label of ``claim``: its line replaced, or added."""
+    record = decision_record(claim, framing, reviewer=reviewer, when=when)
+    write_decisions(labels, [record])
+    return record
+
+
+def write_decisions(labels: Path, records: Iterable[Mapping]) -> bool:
+    """Each record replaces its claim's line where that line stands, or is added at the end;
+    the file is rewritten only if that changes it (its hash is part of every index
+    version: applying the same decisions in the same order gives the same bytes on every
+    host). ``True`` when it changed."""
     # Curators on several bot processes may decide at once: one read-modify-write at a time.
     with open(labels.with_name(f".{labels.name}.lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        lines = labels.read_text(encoding="utf-8").splitlines() if labels.is_file() else []
-        kept = [line for line in lines if line.strip() and json.loads(line).get("key") != claim.key]
-        kept.append(json.dumps(record, ensure_ascii=False))
+        before = labels.read_text(encoding="utf-8") if labels.is_file() else ""
+        lines = [line for line in before.splitlines() if line.strip()]
+        where = {json.loads(line).get("key"): i for i, line in enumerate(lines)}
+        for record in records:
+            line = json.dumps(dict(record), ensure_ascii=False)
+            if record["key"] in where:
+                lines[where[record["key"]]] = line
+            else:
+                where[record["key"]] = len(lines)
+                lines.append(line)
+        after = "\n".join(lines) + "\n"
+        if after == before:
+            return False
         staged = labels.with_name(f".{labels.name}.{os.getpid()}.tmp")
         with staged.open("w", encoding="utf-8") as handle:
-            handle.write("\n".join(kept) + "\n")
+            handle.write(after)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(staged, labels)
+        return True

@@ -19,9 +19,11 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from parley.index.errors import BuildLockedError, NoIndexError
 from parley.index.manifest import Manifest, read_manifest, verify_contents
@@ -33,6 +35,33 @@ LOCK = ".build.lock"
 # The served version and the one before it: a reader that resolved ``current`` just
 # before a swap is still reading the previous one.
 KEEP_VERSIONS = 2
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """A version a build published for every host (``VersionRegistry``)."""
+
+    number: int  # increasing: the highest is the one to serve
+    digest: str  # Manifest.content_digest
+    passages: int
+    published_by: str  # the host name of the process that built it
+    published_at: str
+
+
+class VersionRegistry(Protocol):
+    """Where hosts that may not share a file system agree on the version to serve (the
+    shared database's ``index_versions``; parley.bot.registry). The ``current`` link is
+    then each host's own copy of that agreement."""
+
+    def build_lock(self) -> AbstractContextManager[None]:
+        """One build across every host; raises ``BuildLockedError`` when another holds it."""
+        ...
+
+    def publish(self, digest: str, passages: int) -> None: ...
+
+    def latest(self) -> PublishedVersion | None: ...
+
+    def known(self, digest: str) -> bool: ...
 
 
 class IndexLocation:

@@ -257,3 +257,24 @@ def test_embedding_batches_by_size_keep_every_text_in_its_place(embedder):
     together = embedder.encode(texts[595:605])
     one_by_one = np.vstack([embedder.encode([text]) for text in texts[595:605]])
     assert np.allclose(together, one_by_one, atol=1e-5)
+
+
+EXTRA = "---\ntitle: Lunar note\n---\nA lunar research station would run on a small fission reactor through the long lunar night.\n"
+
+
+def test_builds_are_deterministic_whatever_came_before(tmp_path, embedder):
+    """Hosts that build the same corpus agree on one digest (README, "Running on several
+    hosts"): a fresh build of the corpus and an incremental build that reached the same
+    corpus from an older one write the same bytes."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, corpus)
+    labels = corpus / "claim-labels.jsonl"
+    step_by_step = IndexLocation(tmp_path / "step-by-step")
+    build_index(corpus, step_by_step, embedder, claim_labels=labels)
+    (corpus / "extra.txt").write_text(EXTRA, encoding="utf-8")
+    report = build_index(corpus, step_by_step, embedder, claim_labels=labels)
+    assert report.embedded == 1 and report.reused > 0
+    fresh = IndexLocation(tmp_path / "fresh")
+    build_index(corpus, fresh, embedder, claim_labels=labels)
+    assert step_by_step.current_manifest().content_digest == fresh.current_manifest().content_digest
+    assert step_by_step.current_version().name != fresh.current_version().name  # two builds, one content
