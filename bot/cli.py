@@ -269,8 +269,9 @@ def _feedback_purge(args: argparse.Namespace, settings: Settings) -> int:
     days = args.days if args.days is not None else settings.feedback_retention_days
     if not 0 < days <= MAX_RETENTION_DAYS:  # also refuses nan and inf
         raise UsageError(f"--days must be a number of days from 0 to {MAX_RETENTION_DAYS:,} (100 years)")
-    answers, votes = build_feedback(settings).purge(days)
-    print(f"Deleted {votes} votes and {answers} answers older than {days:g} days from {settings.feedback_db}.")
+    feedback = build_feedback(settings)
+    answers, votes = feedback.purge(days)
+    print(f"Deleted {votes} votes and {answers} answers older than {days:g} days from {feedback.database.where}.")
     return 0
 
 

@@ -1,78 +1,34 @@
-"""Parley's one SQLite file, shared by every adapter and every bot process on a volume.
+"""What chat processes share about answers: votes, kept questions, events already taken.
 
 ``FeedbackStore``: an answer is recorded when it is sent (its id goes into the buttons'
 custom ids, so a vote or a More press still lands after a restart); a vote records who,
 when, on which question and passages. ``SeenEvents``: a retried or doubly delivered chat
-event is answered once, even when a load balancer hands the copies to different processes.
-
-Both open the file through ``_connect`` (WAL, so several processes write safely; a busy
-timeout, so they wait for each other instead of failing). Every statement is
-parameterised: nothing from a message is ever spliced into SQL. The file holds users'
-questions and ids: Parley creates it readable by its own user only (0600, and SQLite gives
-its -wal and -shm files the same mode), in a folder of mode 0700 when it makes the folder.
+event is answered once, even when a load balancer hands the copies to different processes
+or hosts. ``SharedCooldown``: the per-user gap between questions, whichever process takes
+them. All three run the same statements on SQLite or PostgreSQL (``database.py``).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import logging
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Literal
+
+from parley.bot.database import Database, StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 Vote = Literal["up", "down", "wrong_framing"]
 VOTES: tuple[Vote, ...] = ("up", "down", "wrong_framing")
 SEEN_FOR_SECONDS = 24 * 3600  # how long a claimed event or request key is remembered
 PRUNE_EVERY = 500  # claims between two deletions of older keys
 MAX_RETENTION_DAYS = 36_500  # 100 years: more is a typo, and would overflow the date arithmetic
-
-_FEEDBACK_SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    answer_id   TEXT PRIMARY KEY,
-    platform    TEXT NOT NULL,
-    question    TEXT NOT NULL,
-    passage_ids TEXT NOT NULL,
-    created_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS unanswered (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    platform    TEXT NOT NULL,
-    question    TEXT NOT NULL,
-    created_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS votes (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    answer_id   TEXT NOT NULL REFERENCES answers(answer_id),
-    platform    TEXT NOT NULL,
-    user_id     TEXT NOT NULL,
-    vote        TEXT NOT NULL CHECK (vote IN ('up', 'down', 'wrong_framing')),
-    passage_id  TEXT,
-    created_at  TEXT NOT NULL
-);
-"""
-_SEEN_SCHEMA = """
-CREATE TABLE IF NOT EXISTS seen_events (key TEXT PRIMARY KEY, at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS our_threads (key TEXT PRIMARY KEY, at REAL NOT NULL);
-"""
-
-
-def _connect(path: Path, schema: str) -> sqlite3.Connection:
-    """A connection to the shared file, its tables created if missing. Autocommit: each
-    statement is its own transaction, so no process holds the write lock for long."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # an existing file keeps its mode
-    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA busy_timeout=5000")
-    connection.executescript(schema)
-    return connection
 
 
 @dataclass(frozen=True)
@@ -87,27 +43,22 @@ class VoteRecord:
 
 
 class FeedbackStore:
-    def __init__(self, path: Path):
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = _connect(path, _FEEDBACK_SCHEMA)
+    def __init__(self, database: Database):
+        self.database = database
+        self._db = database
 
     def record_answer(self, platform: str, question: str, passage_ids: list[str]) -> str:
         """Remember a sent answer; returns the id its vote buttons carry."""
         answer_id = secrets.token_hex(6)
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO answers (answer_id, platform, question, passage_ids, created_at) VALUES (?, ?, ?, ?, ?)",
-                (answer_id, platform, question, json.dumps(passage_ids), _now()),
-            )
+        self._db.run("INSERT INTO answers (answer_id, platform, question, passage_ids, created_at) "
+                     "VALUES (%s, %s, %s, %s, %s)", (answer_id, platform, question, json.dumps(passage_ids), _now()))
         return answer_id
 
     def question_of(self, answer_id: str) -> str | None:
         """The question a sent answer answered (for its More button); ``None`` when the
         answer is unknown (e.g. purged)."""
-        with self._lock:
-            row = self._db.execute("SELECT question FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
-        return row[0] if row else None
+        rows = self._db.rows("SELECT question FROM answers WHERE answer_id = %s", (answer_id,))
+        return rows[0][0] if rows else None
 
     def record_vote(self, answer_id: str, platform: str, user_id: str, vote: Vote,
                     citation: int | None = None) -> bool:
@@ -115,58 +66,42 @@ class FeedbackStore:
         about); ``False`` when the answer is unknown (e.g. purged)."""
         if vote not in VOTES:
             raise ValueError(f"unknown vote {vote!r}")
-        with self._lock:
-            row = self._db.execute("SELECT passage_ids FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
-            if not row:
-                return False
-            cited = json.loads(row[0])
-            passage_id = cited[citation - 1] if citation and 0 < citation <= len(cited) else None
-            # One vote per user per answer (per quote, for "wrong framing?"): the latest
-            # click replaces the earlier one, in one transaction across processes.
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if vote == "wrong_framing":
-                    self._db.execute(
-                        "DELETE FROM votes WHERE answer_id = ? AND platform = ? AND user_id = ? "
-                        "AND vote = 'wrong_framing' AND passage_id IS ?", (answer_id, platform, user_id, passage_id))
-                else:
-                    self._db.execute(
-                        "DELETE FROM votes WHERE answer_id = ? AND platform = ? AND user_id = ? "
-                        "AND vote IN ('up', 'down')", (answer_id, platform, user_id))
-                self._db.execute(
-                    "INSERT INTO votes (answer_id, platform, user_id, vote, passage_id, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", (answer_id, platform, user_id, vote, passage_id, _now()))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        rows = self._db.rows("SELECT passage_ids FROM answers WHERE answer_id = %s", (answer_id,))
+        if not rows:
+            return False
+        cited = json.loads(rows[0][0])
+        passage_id = cited[citation - 1] if citation and 0 < citation <= len(cited) else None
+        # One vote per user per answer (per quote, for "wrong framing?"): the latest click
+        # replaces the earlier one. The unique slot makes it one statement that two
+        # processes (or hosts) taking the same user's clicks cannot both insert.
+        slot = f"framing:{passage_id or ''}" if vote == "wrong_framing" else "rating"
+        self._db.run(
+            "INSERT INTO votes (answer_id, platform, user_id, vote, passage_id, slot, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (answer_id, platform, user_id, slot) "
+            "DO UPDATE SET vote = excluded.vote, created_at = excluded.created_at",
+            (answer_id, platform, user_id, vote, passage_id, slot, _now()))
         return True
 
     def record_unanswered(self, platform: str, question: str) -> None:
         """A question refused as not covered (only with ``log_unanswered``)."""
-        with self._lock:
-            self._db.execute("INSERT INTO unanswered (platform, question, created_at) VALUES (?, ?, ?)",
-                             (platform, question, _now()))
+        self._db.run("INSERT INTO unanswered (platform, question, created_at) VALUES (%s, %s, %s)",
+                     (platform, question, _now()))
 
     def unanswered(self) -> list[str]:
         """The kept unanswered questions, oldest first."""
-        with self._lock:
-            return [row[0] for row in self._db.execute("SELECT question FROM unanswered ORDER BY id").fetchall()]
+        return [row[0] for row in self._db.rows("SELECT question FROM unanswered ORDER BY id")]
 
     def flagged_passages(self) -> dict[str, int]:
         """Passage id -> how many "wrong framing" votes its quotes got: the review queue's head."""
-        with self._lock:
-            rows = self._db.execute("SELECT passage_id, COUNT(*) FROM votes WHERE vote = 'wrong_framing' "
-                                    "AND passage_id IS NOT NULL GROUP BY passage_id").fetchall()
-        return dict(rows)
+        rows = self._db.rows("SELECT passage_id, COUNT(*) FROM votes WHERE vote = 'wrong_framing' "
+                             "AND passage_id IS NOT NULL GROUP BY passage_id")
+        return {passage_id: int(count) for passage_id, count in rows}
 
     def votes(self) -> Iterator[VoteRecord]:
         """Every vote with its question and cited passages, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT v.platform, v.user_id, v.created_at, a.question, a.passage_ids, v.vote, v.passage_id "
-                "FROM votes v JOIN answers a ON a.answer_id = v.answer_id ORDER BY v.id"
-            ).fetchall()
+        rows = self._db.rows(
+            "SELECT v.platform, v.user_id, v.created_at, a.question, a.passage_ids, v.vote, v.passage_id "
+            "FROM votes v JOIN answers a ON a.answer_id = v.answer_id ORDER BY v.created_at, v.id")
         for platform, user_id, created_at, question, passage_ids, vote, passage_id in rows:
             yield VoteRecord(platform, user_id, created_at, question, json.loads(passage_ids), vote, passage_id)
 
@@ -175,55 +110,100 @@ class FeedbackStore:
         ``older_than_days``, and the votes on a deleted answer however recent; (questions,
         votes) removed."""
         cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                votes = self._db.execute(
-                    "DELETE FROM votes WHERE created_at < ? OR answer_id IN "
-                    "(SELECT answer_id FROM answers WHERE created_at < ?)", (cutoff, cutoff)).rowcount
-                answers = self._db.execute("DELETE FROM answers WHERE created_at < ?", (cutoff,)).rowcount
-                answers += self._db.execute("DELETE FROM unanswered WHERE created_at < ?", (cutoff,)).rowcount
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._db.transaction() as statements:
+            votes = statements.run(
+                "DELETE FROM votes WHERE created_at < %s OR answer_id IN "
+                "(SELECT answer_id FROM answers WHERE created_at < %s)", (cutoff, cutoff))
+            answers = statements.run("DELETE FROM answers WHERE created_at < %s", (cutoff,))
+            answers += statements.run("DELETE FROM unanswered WHERE created_at < %s", (cutoff,))
         return answers, votes
 
+    def record_decision(self, record: dict) -> None:
+        """A curator's framing decision (a reviewed-labels line, review.decision_record),
+        kept for hosts whose labels file is not this one's; the latest per claim wins."""
+        self._db.run("INSERT INTO claim_decisions (claim_key, line, decided_at) VALUES (%s, %s, %s) "
+                     "ON CONFLICT (claim_key) DO UPDATE SET line = excluded.line, decided_at = excluded.decided_at",
+                     (record["key"], json.dumps(record, ensure_ascii=False), record["reviewed_at"]))
+
+    def decisions(self) -> list[dict]:
+        """Every kept framing decision, in the order they were made."""
+        rows = self._db.rows("SELECT line FROM claim_decisions ORDER BY decided_at, claim_key")
+        return [json.loads(line) for (line,) in rows]
+
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.database.close()
 
 
 class SeenEvents:
     """Chat events already taken, and the threads Parley answers in (so a follow-up there
-    is a question for Parley), in the same file as the votes."""
+    is a question for Parley), in the same store as the votes."""
 
-    def __init__(self, path: Path):
-        self._lock = threading.Lock()
-        self._db = _connect(path, _SEEN_SCHEMA)
+    def __init__(self, database: Database):
+        self._db = database
         self._claims = 0
 
     def claim(self, key: str) -> bool:
-        """``True`` for the first caller with this key, in any process sharing the file."""
+        """``True`` for the first caller with this key, in any process sharing the store."""
         now = time.time()
-        with self._lock:
-            cursor = self._db.execute("INSERT OR IGNORE INTO seen_events (key, at) VALUES (?, ?)", (key, now))
-            self._claims += 1
-            if self._claims % PRUNE_EVERY == 0:  # Slack stops retrying within hours: keep a day
-                self._db.execute("DELETE FROM seen_events WHERE at < ?", (now - SEEN_FOR_SECONDS,))
-        return cursor.rowcount == 1
+        taken = self._db.run("INSERT INTO seen_events (key, at) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                             (key, now)) == 1
+        self._claims += 1
+        if self._claims % PRUNE_EVERY == 0:  # Slack stops retrying within hours: keep a day
+            self._db.run("DELETE FROM seen_events WHERE at < %s", (now - SEEN_FOR_SECONDS,))
+        return taken
 
     def remember_thread(self, key: str) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO our_threads (key, at) VALUES (?, ?)", (key, time.time()))
+        self._db.run("INSERT INTO our_threads (key, at) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                     (key, time.time()))
 
     def is_our_thread(self, key: str) -> bool:
-        with self._lock:
-            return self._db.execute("SELECT 1 FROM our_threads WHERE key = ?", (key,)).fetchone() is not None
+        return bool(self._db.rows("SELECT 1 FROM our_threads WHERE key = %s", (key,)))
 
-    def close(self) -> None:
+
+class SharedCooldown:
+    """Per-user minimum gap between questions, across every process sharing the store: a
+    user whose questions a load balancer spreads over workers still waits. While the store
+    is unreachable, each process keeps the gap on its own (a user may then ask once per
+    process within the gap) and says so once in the log."""
+
+    def __init__(self, seconds: float, database: Database | None):
+        self.seconds = seconds
+        self._db = database
+        self._local: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._admitted = 0
+
+    def wait(self, user_key: str) -> float:
+        """Seconds the user still has to wait (0 when they may ask now, which starts the clock)."""
+        if self.seconds <= 0:
+            return 0.0
+        now = time.time()  # wall-clock time: hosts compare it (keep their clocks in sync, e.g. NTP)
+        if self._db is not None:
+            try:
+                return self._shared_wait(user_key, now)
+            except StoreUnavailable:
+                pass  # logged by the store; keep the gap in this process meanwhile
         with self._lock:
-            self._db.close()
+            remaining = self._local.get(user_key, -1e18) + self.seconds - now
+            if remaining > 0:
+                return remaining
+            self._local[user_key] = now
+        return 0.0
+
+    def _shared_wait(self, user_key: str, now: float) -> float:
+        assert self._db is not None
+        # One statement: start the clock if the gap has passed, and say whether it did.
+        started = self._db.rows(
+            "INSERT INTO cooldowns (user_key, at) VALUES (%s, %s) ON CONFLICT (user_key) "
+            "DO UPDATE SET at = excluded.at WHERE cooldowns.at <= %s RETURNING at",
+            (user_key, now, now - self.seconds))
+        self._admitted += 1
+        if self._admitted % PRUNE_EVERY == 0:
+            self._db.run("DELETE FROM cooldowns WHERE at < %s", (now - self.seconds,))
+        if started:
+            return 0.0
+        last = self._db.rows("SELECT at FROM cooldowns WHERE user_key = %s", (user_key,))
+        return max(0.0, float(last[0][0]) + self.seconds - now) if last else 0.0
 
 
 def _now() -> str:

@@ -33,6 +33,8 @@ NO_INDEX = "I can't answer yet: the corpus index is missing or damaged. An admin
 # Votes.
 VOTE_THANKS = "Thanks, your feedback was recorded."
 VOTE_TOO_OLD = "That answer is too old to vote on."
+VOTE_UNAVAILABLE = "Sorry, I can't record votes right now. Please try again in a minute."
+STORE_UNAVAILABLE = "Sorry, I can't look that answer up right now. Please try again in a minute, or ask again."
 
 # Quotes whose framing no person has checked (the classifier labelled them).
 UNREVIEWED = "framing not reviewed"
@@ -141,6 +143,8 @@ def claims_tally(claims: dict[str, int], reviewed: int) -> str:
 
 REVIEW_UNAVAILABLE = "Framing review is not available here: this process has no reviewed-labels file to write."
 REVIEW_GONE = "That sentence is no longer in the served index (its document changed); ask for the next one."
+REVIEW_SAVED_STORE_DOWN = ("Saved on this host, but the shared database is unreachable, so other hosts don't "
+                           "have it yet. Decide it again once the database is back; nothing was rebuilt.")
 REVIEW_SAVED_BUILD_RUNNING = ("Saved. A re-index is running; the new framing is served when the next one "
                               "ends (run /reindex or `parley index build`).")
 GAPS_OFF = ("No unanswered questions are kept: set log_unanswered = true (PARLEY_LOG_UNANSWERED=true) "

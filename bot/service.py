@@ -11,21 +11,20 @@ and each adapter's one error hook turns them into ``phrases.user_message``.
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parley.bot import phrases
 from parley.bot.answer import Answer, AnswerEngine, SourceSummary
-from parley.bot.feedback import FeedbackStore, Vote
+from parley.bot.database import StoreUnavailable
+from parley.bot.feedback import FeedbackStore, SharedCooldown, Vote
 from parley.index.errors import BuildLockedError, ParleyError
 
 if TYPE_CHECKING:
     from parley.index.build import BuildReport
     from parley.index.review import ClaimToReview
-    from parley.index.served import Reindexer
+    from parley.index.served import Reindexer, VersionFollower
 
 log = logging.getLogger("parley.service")
 
@@ -59,11 +58,12 @@ class Wait:
 
 @dataclass(frozen=True)
 class Voted:
-    stored: bool  # False: the answer is unknown (purged, or too old)
+    stored: bool  # False: the answer is unknown (purged, or too old), or the store is down
+    unavailable: bool = False  # the shared store could not be reached: try again later
 
     @property
     def text(self) -> str:
-        return phrases.vote_recorded(self.stored)
+        return phrases.VOTE_UNAVAILABLE if self.unavailable else phrases.vote_recorded(self.stored)
 
 
 @dataclass(frozen=True)
@@ -99,42 +99,26 @@ class Ready:
     directory: Path
 
 
-@dataclass
-class Cooldown:
-    """Per-user minimum gap between questions; thread-safe, in this process."""
-
-    seconds: float
-    _last: dict[User, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wait(self, user: User) -> float:
-        """Seconds the user still has to wait (0 when they may ask now, which starts the clock)."""
-        if self.seconds <= 0:
-            return 0.0
-        now = time.monotonic()
-        with self._lock:
-            remaining = self._last.get(user, -1e9) + self.seconds - now
-            if remaining > 0:
-                return remaining
-            self._last[user] = now
-        return 0.0
-
-
 class Service:
     """One per process, shared by whatever surface runs there.
 
     ``feedback=None`` (the local console): answers are not recorded, as there are no buttons
     to vote with. ``reindexer=None``: this process cannot re-index.
+
+    Cooldowns live in the feedback store's database, so every process sharing it keeps the
+    same gap. While that store is unreachable, questions are still answered: without vote
+    buttons, with the cooldown kept in this process, and a vote says to try again later.
     """
 
     def __init__(self, engine: AnswerEngine, reindexer: Reindexer | None, feedback: FeedbackStore | None,
-                 *, cooldown_seconds: float, log_unanswered: bool = False):
+                 *, cooldown_seconds: float, log_unanswered: bool = False, follower: VersionFollower | None = None):
         self.engine = engine
         self.reindexer = reindexer
         self.feedback = feedback
-        self.cooldown = Cooldown(cooldown_seconds)
+        self.cooldown = SharedCooldown(cooldown_seconds, feedback.database if feedback else None)
         self._skipped: dict[User, set[str]] = {}
         self.log_unanswered = log_unanswered
+        self.follower = follower  # hosts sharing a database: keeps this one on the published version
 
     def ready(self) -> Ready:
         """Load the query encoder and the index now; raises ``ParleyError`` when there is none."""
@@ -144,6 +128,8 @@ class Service:
     def warm_up(self) -> None:
         """Load before going online; without an index, still start (users then get a visible
         "index missing" message and an admin can /reindex)."""
+        if self.follower is not None:
+            self.follower.start()  # catches up first if another host published a newer version
         try:
             self.ready()
         except ParleyError as error:
@@ -151,7 +137,7 @@ class Service:
 
     def admit(self, user: User) -> Wait | None:
         """The cooldown alone, for surfaces that must acknowledge before answering."""
-        seconds = self.cooldown.wait(user)
+        seconds = self.cooldown.wait(f"{user.platform}:{user.user_id}")
         return Wait(seconds) if seconds else None
 
     def answer(self, user: User, question: str) -> Asked:
@@ -166,7 +152,10 @@ class Service:
     def more(self, user: User, answer_id: str) -> Asked | Wait | Refused:
         """The More button: the recorded question of answer ``answer_id`` asked again for the
         complete answer (every relevant quote), after the presser's cooldown."""
-        question = self.feedback.question_of(answer_id) if self.feedback else None
+        try:
+            question = self.feedback.question_of(answer_id) if self.feedback else None
+        except StoreUnavailable:
+            return Refused(phrases.STORE_UNAVAILABLE)
         if question is None:
             return Refused(phrases.MORE_GONE)
         wait = self.admit(user)
@@ -182,7 +171,10 @@ class Service:
         """A 👍/👎, or "wrong framing" on citation number ``citation``."""
         if self.feedback is None:
             return Voted(False)
-        return Voted(self.feedback.record_vote(answer_id, user.platform, user.user_id, vote, citation))
+        try:
+            return Voted(self.feedback.record_vote(answer_id, user.platform, user.user_id, vote, citation))
+        except StoreUnavailable:
+            return Voted(False, unavailable=True)
 
     def may_reindex(self, user: User, *, admin: bool) -> Refused | None:
         """``admin`` is a platform fact the adapter knows (a role, a permission, a user list)."""
@@ -210,7 +202,10 @@ class Service:
             return refused
         from parley.index.review import review_queue
 
-        flagged = self.feedback.flagged_passages() if self.feedback else {}
+        try:
+            flagged = self.feedback.flagged_passages() if self.feedback else {}
+        except StoreUnavailable:
+            flagged = {}  # the queue without users' flags until the store is back
         queue = review_queue(self.engine.served.retriever().index, flagged, skip=self._skipped.get(user, ()))
         return queue[0] if queue else None
 
@@ -230,7 +225,16 @@ class Service:
         if claim is None:
             return Refused(phrases.REVIEW_GONE)
         assert self.reindexer is not None and self.reindexer.job.claim_labels is not None  # _may_review checked
-        record_decision(self.reindexer.job.claim_labels, claim, framing, reviewer=f"{user.platform}:{user.user_id}")
+        record = record_decision(self.reindexer.job.claim_labels, claim, framing,
+                                 reviewer=f"{user.platform}:{user.user_id}")
+        if self.feedback is not None and self.reindexer.registry is not None:
+            # Hosts with labels files of their own get it through the database (their builds
+            # write it into their file first: wiring.sync_decisions). A decision that cannot
+            # reach it would make this host's versions differ from theirs: not built then.
+            try:
+                self.feedback.record_decision(record)
+            except StoreUnavailable:
+                return Refused(phrases.REVIEW_SAVED_STORE_DOWN)
         try:
             return Reviewed(claim, framing, self.reindexer.run())
         except BuildLockedError:
@@ -244,8 +248,14 @@ class Service:
         return None
 
     def _record(self, user: User, answer: Answer) -> str | None:
-        if self.feedback is not None and self.log_unanswered and answer.kind == "not_covered":
-            self.feedback.record_unanswered(user.platform, answer.question)
-        if self.feedback is None or not answer.answered:
+        """The id the answer's buttons carry; ``None`` (no buttons) when nothing can be
+        voted on, or the store is unreachable (the answer is sent all the same)."""
+        try:
+            if self.feedback is not None and self.log_unanswered and answer.kind == "not_covered":
+                self.feedback.record_unanswered(user.platform, answer.question)
+            if self.feedback is None or not answer.answered:
+                return None
+            return self.feedback.record_answer(user.platform, answer.question,
+                                               [c.passage_id for c in answer.citations])
+        except StoreUnavailable:
             return None
-        return self.feedback.record_answer(user.platform, answer.question, [c.passage_id for c in answer.citations])

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     chunk_max_words: PositiveInt
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
     feedback_db: Path
+    # Where processes share votes, de-duplication, cooldowns and index versions across
+    # hosts: a postgresql:// URL (PARLEY_DATABASE_URL; it may hold a password, so it is
+    # never shown). Unset: the SQLite file feedback_db.
+    database_url: SecretStr | None = None
     feedback_retention_days: float = Field(gt=0, le=MAX_RETENTION_DAYS, allow_inf_nan=False)
     cooldown_seconds: float = Field(ge=0, allow_inf_nan=False)
     # Keep the questions Parley could not answer, for `parley feedback gaps` (SECURITY.md).
@@ -95,7 +99,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("model_path", "claim_labels", "discord_token", "slack_bot_token", "slack_app_token",
-                     "slack_signing_secret", mode="before")
+                     "slack_signing_secret", "database_url", mode="before")
     @classmethod
     def _empty_means_packaged(cls, value: Any) -> Any:
         return None if value in ("", None) else value

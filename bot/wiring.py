@@ -12,12 +12,13 @@ from parley.bot.settings import Settings
 
 if TYPE_CHECKING:
     from parley.bot.answer import AnswerEngine
+    from parley.bot.database import Database
     from parley.bot.feedback import FeedbackStore
     from parley.bot.service import Service
     from parley.index.build import BuildReport, ChunkSettings
     from parley.index.embed import Embedder
     from parley.index.served import Reindexer
-    from parley.index.versions import IndexLocation
+    from parley.index.versions import IndexLocation, VersionRegistry
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -42,15 +43,41 @@ def build_chunking(settings: Settings) -> ChunkSettings:
 
 def index_corpus(settings: Settings, *, full: bool = False, strict: bool = False,
                  show_progress: bool = False) -> BuildReport:
-    """``parley index build``: the corpus into a new served version (incremental unless ``full``)."""
+    """``parley index build``: the corpus into a new served version (incremental unless
+    ``full``); with PostgreSQL, published for every host, one build at a time across them."""
     from parley.index.build import build_index
 
+    registry = None
+    if settings.database_url:
+        feedback = build_feedback(settings)
+        registry = build_registry(feedback)
+        sync_decisions(settings, feedback)
     return build_index(settings.corpus_dir, build_location(settings), build_embedder(settings), full=full,
                        chunking=build_chunking(settings), claim_labels=settings.claim_labels, strict=strict,
-                       show_progress=show_progress)
+                       show_progress=show_progress, registry=registry)
 
 
-def build_engine(settings: Settings) -> AnswerEngine:
+def build_registry(feedback: FeedbackStore) -> VersionRegistry | None:
+    """Where hosts agree on the index version: the PostgreSQL database. With SQLite (one
+    host), the index directory's ``current`` link is that agreement already."""
+    if feedback.database.dialect != "postgresql":
+        return None
+    from parley.bot.registry import DatabaseRegistry
+
+    return DatabaseRegistry(feedback.database)
+
+
+def sync_decisions(settings: Settings, feedback: FeedbackStore) -> None:
+    """Before a build on a host with its own labels file: curators' framing decisions made
+    on other hosts, from the database, written into it (in the order they were made)."""
+    if settings.claim_labels is None or feedback.database.dialect != "postgresql":
+        return
+    from parley.index.review import write_decisions
+
+    write_decisions(settings.claim_labels, feedback.decisions())
+
+
+def build_engine(settings: Settings, registry: VersionRegistry | None = None) -> AnswerEngine:
     """The answer engine over the served index; questions are embedded by the index's
     ONNX encoder, so nothing here imports torch or sentence-transformers."""
     from threadpoolctl import threadpool_limits
@@ -62,22 +89,34 @@ def build_engine(settings: Settings) -> AnswerEngine:
     # costs more to wake its threads than the product itself, 10-20 ms on a busy 2-core
     # machine against 0.1 ms on one thread; questions run in parallel on their own threads.
     threadpool_limits(limits=1, user_api="blas")
-    return AnswerEngine(ServedIndex(build_location(settings), encoder_threads=settings.query_threads))
+    return AnswerEngine(ServedIndex(build_location(settings), encoder_threads=settings.query_threads,
+                                    registry=registry))
 
 
-def build_reindexer(settings: Settings, engine: AnswerEngine) -> Reindexer:
+def build_reindexer(settings: Settings, engine: AnswerEngine, feedback: FeedbackStore | None = None) -> Reindexer:
     """Re-indexing from a chat command, into the index ``engine`` serves."""
     from parley.index.served import Reindexer, ReindexJob
 
     job = ReindexJob(settings.corpus_dir, build_chunking(settings), settings.claim_labels)
-    return Reindexer(engine.served, build_embedder(settings), job)
+    before = (lambda: sync_decisions(settings, feedback)) if feedback is not None else None
+    return Reindexer(engine.served, build_embedder(settings), job, registry=engine.served.registry,
+                     before_build=before)
+
+
+def build_database(settings: Settings) -> Database:
+    """The store every process shares: PostgreSQL when ``database_url`` is set, else the
+    SQLite file ``feedback_db``."""
+    from parley.bot.database import open_database
+
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    return open_database(url, settings.feedback_db)
 
 
 def build_feedback(settings: Settings) -> FeedbackStore:
-    """Votes on answers, in the SQLite file every bot process shares."""
+    """Votes on answers (and, through its database, cooldowns and de-duplication)."""
     from parley.bot.feedback import FeedbackStore
 
-    return FeedbackStore(settings.feedback_db)
+    return FeedbackStore(build_database(settings))
 
 
 def build_service(settings: Settings, *, local: bool = False) -> Service:
@@ -85,9 +124,13 @@ def build_service(settings: Settings, *, local: bool = False) -> Service:
     cooldown and records answers for their vote buttons; the local console (``local``: one
     person, no buttons) has neither, and leaves the feedback file alone."""
     from parley.bot.service import Service
+    from parley.index.served import VersionFollower
 
-    engine = build_engine(settings)
     feedback = None if local else build_feedback(settings)
+    registry = build_registry(feedback) if feedback is not None else None
+    engine = build_engine(settings, registry)
+    reindexer = build_reindexer(settings, engine, feedback)
+    follower = VersionFollower(engine.served, registry, reindexer) if registry is not None else None
     cooldown = 0.0 if local else settings.cooldown_seconds
-    return Service(engine, build_reindexer(settings, engine), feedback, cooldown_seconds=cooldown,
-                   log_unanswered=settings.log_unanswered)
+    return Service(engine, reindexer, feedback, cooldown_seconds=cooldown, log_unanswered=settings.log_unanswered,
+                   follower=follower)

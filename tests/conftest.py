@@ -15,8 +15,13 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+# PARLEY_DATABASE_URL names a PostgreSQL server for the whole run (CI's second pass,
+# `python -m tests.postgres -- pytest`): every test's shared store is then a fresh database
+# there. It is taken out of the environment so that nothing reads it by accident.
+SHARED_SERVER_URL = os.environ.pop("PARLEY_DATABASE_URL", None)
 
-from parley.bot.answer import AnswerEngine
+from parley.bot.answer import AnswerEngine  # noqa: E402
+from parley.bot.database import Database, open_database  # noqa: E402
 from parley.index.build import BuildReport, build_index  # noqa: E402
 from parley.index.embed import Embedder, packaged_model_path  # noqa: E402
 from parley.index.served import ServedIndex  # noqa: E402
@@ -74,3 +79,44 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS_DIR, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server of the suite's own (tests/postgres.py)."""
+    from tests.postgres import PostgresServer, server_binaries
+
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server binaries: `pip install -e '.[test]'` installs them (pgserver)")
+    server = PostgresServer(binaries)
+    server.start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def database_url() -> str | None:
+    """This test's shared store: ``None`` (a SQLite file of its own) or, when the run names
+    a PostgreSQL server, a fresh database on it."""
+    if SHARED_SERVER_URL is None:
+        return None
+    from tests.postgres import new_database
+
+    return new_database(SHARED_SERVER_URL)
+
+
+@pytest.fixture
+def database(database_url, tmp_path) -> Database:
+    store = open_database(database_url, tmp_path / "parley.sqlite3")
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def each_database(request, tmp_path) -> Database:
+    """The store on both engines, whatever the run: the same test runs against each."""
+    url = request.getfixturevalue("postgres_server").new_database() if request.param == "postgresql" else None
+    store = open_database(url, tmp_path / "parley.sqlite3")
+    yield store
+    store.close()

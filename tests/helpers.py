@@ -54,3 +54,13 @@ def flag_first_race_quote(engine, feedback, question: str):
 
 def race_quotes(answer) -> list[str]:
     return [answer.citations[n - 1].quote for p in answer.perspectives if p.stance == "race" for n in p.citations]
+
+
+def store_env(database) -> dict[str, str]:
+    """The settings that point a `parley` process at ``database`` (a SQLite file or a
+    PostgreSQL database)."""
+    from parley.bot.database import SqliteDatabase
+
+    if isinstance(database, SqliteDatabase):
+        return {"PARLEY_FEEDBACK_DB": str(database.path)}
+    return {"PARLEY_DATABASE_URL": database.url}

@@ -125,7 +125,7 @@ def _build(settings: Settings, *, verify_token: bool) -> tuple[App, Service, See
     token, secret = _credentials(settings)
     service = build_service(settings)
     service.warm_up()
-    seen = SeenEvents(settings.feedback_db)
+    seen = SeenEvents(service.feedback.database)  # the votes' store: one pool per process
     app = build_app(service, seen=seen, config=SlackConfig.from_settings(settings),
                     client=web_client(token, settings.slack_api_base), signing_secret=secret,
                     verify_token=verify_token)

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import io
 import logging
-import sqlite3
 import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -27,6 +26,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from parley.bot.database import StoreUnavailable
 from parley.bot.feedback import SeenEvents
 
 log = logging.getLogger("parley.slack")
@@ -85,12 +85,12 @@ def http_server(app: App, host: str, port: int, *, signing_secret: str, seen: Se
 
 
 def _replayed(seen: SeenEvents, signature: str) -> bool:
-    """Whether this signature was answered before. If the ledger cannot say (its file is
-    locked past the busy timeout), the request goes on: a rare double answer is better than
-    a lost question."""
+    """Whether this signature was answered before. If the ledger cannot say (its store is
+    locked past the busy timeout, or unreachable), the request goes on: a rare double
+    answer is better than a lost question."""
     try:
         return not seen.claim(f"slack-request:{signature}")
-    except sqlite3.Error as error:
+    except StoreUnavailable as error:
         log.warning("Could not check a Slack request for replay (%s); answering it", error)
         return False
 

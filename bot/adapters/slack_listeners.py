@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 
 from parley.bot import phrases
 from parley.bot.answer.question import is_blank
+from parley.bot.database import StoreUnavailable
 from parley.bot.feedback import SeenEvents
 from parley.bot.render.chart import FILENAME as CHART_FILE
 from parley.bot.render.chart import sources_chart
@@ -185,7 +186,24 @@ class SlackListeners:
         if event.get("channel_type") == "im":
             return True
         where = _where(event)
-        return bool(where and event.get("thread_ts")) and self.seen.is_our_thread(f"{where[0]}:{where[2]}")
+        return bool(where and event.get("thread_ts")) and self._is_our_thread(f"{where[0]}:{where[2]}")
+
+    def _is_our_thread(self, key: str) -> bool:
+        try:
+            return self.seen.is_our_thread(key)
+        except StoreUnavailable:
+            return False  # until the store is back, follow-ups need a mention: never answer others' threads
+
+    def _first_delivery(self, key: str, thread: str) -> bool:
+        """Claim the post; when the store cannot say (locked, unreachable), answer it: a
+        rare double answer is better than a lost question."""
+        try:
+            if not self.seen.claim(key):
+                return False
+            self.seen.remember_thread(thread)
+        except StoreUnavailable as error:
+            log.warning("Could not check a Slack post for a second delivery (%s); answering it", error)
+        return True
 
     def answer_in_thread(self, event: dict, client: WebClient) -> None:
         where = _where(event)
@@ -194,9 +212,8 @@ class SlackListeners:
                         _text_of(event, "type") or "unknown")
             return
         channel, ts, thread_ts = where
-        if not self.seen.claim(f"{PLATFORM}:{channel}:{ts}"):
+        if not self._first_delivery(f"{PLATFORM}:{channel}:{ts}", f"{channel}:{thread_ts}"):
             return  # a retry, or the other delivery of the same post
-        self.seen.remember_thread(f"{channel}:{thread_ts}")
         question = " ".join(_MENTION.sub("", _text_of(event, "text")).split())
         if is_blank(question):
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=phrases.MENTION_HINT)

@@ -1,4 +1,4 @@
-"""Fixtures for the adapters: the shared SQLite file and services over the real engine."""
+"""Fixtures for the adapters: the shared store and services over the real engine."""
 
 from __future__ import annotations
 
@@ -15,18 +15,14 @@ from tests.helpers import CLAIM_LABELS, NeverEmbeds
 
 
 @pytest.fixture
-def feedback(tmp_path) -> FeedbackStore:
-    store = FeedbackStore(tmp_path / "parley.sqlite3")
-    yield store
-    store.close()
+def feedback(database) -> FeedbackStore:
+    return FeedbackStore(database)
 
 
 @pytest.fixture
-def seen(tmp_path) -> SeenEvents:
-    """The event ledger, in the same file as ``feedback`` (as in production)."""
-    events = SeenEvents(tmp_path / "parley.sqlite3")
-    yield events
-    events.close()
+def seen(database) -> SeenEvents:
+    """The event ledger, in the same store as ``feedback`` (as in production)."""
+    return SeenEvents(database)
 
 
 @pytest.fixture

@@ -129,14 +129,15 @@ class Server(SignedClient):
         self.httpd.server_close()
 
 
-def start_worker(index_dir: Path, fake: FakeSlack, db: Path, log_dir: Path) -> tuple[subprocess.Popen, SignedClient]:
+def start_worker(index_dir: Path, fake: FakeSlack, store: dict[str, str], log_dir: Path,
+                 **settings: str) -> tuple[subprocess.Popen, SignedClient]:
     """A `parley slack` process in HTTP mode, once it answers Slack's URL check."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
            "PARLEY_SLACK_API_BASE": fake.api_base, "PARLEY_SLACK_PORT": str(port),
-           "PARLEY_INDEX_DIR": str(index_dir), "PARLEY_FEEDBACK_DB": str(db), "PARLEY_COOLDOWN_SECONDS": "0"}
+           "PARLEY_INDEX_DIR": str(index_dir), "PARLEY_COOLDOWN_SECONDS": "0", **store, **settings}
     log = log_dir / f"worker-{port}.log"
     process = subprocess.Popen([str(PARLEY), "slack"], env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     worker = SignedClient(f"http://127.0.0.1:{port}{EVENTS_PATH}")

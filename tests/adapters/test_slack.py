@@ -15,12 +15,13 @@ import pytest
 from parley.bot import phrases
 from parley.bot.adapters.slack_app import SlackConfig, build_app, web_client
 from parley.bot.answer import clean_question
+from parley.bot.database import SqliteDatabase
 from parley.bot.render.slack_blocks import MORE_ACTION, escape
 from parley.bot.render.text import shown_quote
 from tests.adapters.harness import SECRET, Server, start_worker
 from tests.answers import CONTESTED, NOT_ENGLISH, UNCOVERED, contested_complete, scripted_engine
 from tests.fakes.slack import BOT_USER, FakeSlack, blocks_problem
-from tests.helpers import flag_first_race_quote, race_quotes
+from tests.helpers import flag_first_race_quote, race_quotes, store_env
 
 
 @pytest.fixture
@@ -159,8 +160,11 @@ def test_a_mention_with_fields_of_unexpected_types_is_answered_or_logged_never_l
         assert posted["thread_ts"] == "1700000003.000100"
 
 
-def test_a_mention_while_the_ledger_is_locked_is_an_apology_in_the_thread_and_a_logged_error(
-        server, fake, caplog, tmp_path):
+def test_a_mention_while_the_ledger_is_locked_is_answered_and_the_skipped_check_logged(
+        server, fake, caplog, tmp_path, database):
+    """De-duplication degrades, never the answer: a rare double answer beats a lost question."""
+    if not isinstance(database, SqliteDatabase):
+        pytest.skip("SQLite's write lock; a PostgreSQL outage is tested in tests/adapters/test_hosts.py")
     caplog.set_level("INFO")
     blocker = sqlite3.connect(tmp_path / "parley.sqlite3", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")  # another process holding the write lock past the busy timeout
@@ -171,8 +175,9 @@ def test_a_mention_while_the_ledger_is_locked_is_an_apology_in_the_thread_and_a_
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert (posted["text"], posted["thread_ts"]) == (phrases.APOLOGY, "1700000004.000100")
-    assert "database is locked" in caplog.text
+    assert posted["thread_ts"] == "1700000004.000100" and "Xue Lan" in json.dumps(posted)
+    assert posted["text"] != phrases.APOLOGY
+    assert "Could not check a Slack post for a second delivery" in caplog.text and "database is locked" in caplog.text
 
 
 def test_a_direct_message_is_answered_in_a_thread(server, fake):
@@ -329,12 +334,11 @@ def test_hostile_text_through_the_slash_command_is_answered_with_a_note(server, 
     assert "\\u0000" not in wire and "\\u202e" not in wire and "\\u200b" not in wire
 
 
-def test_two_worker_processes_behind_a_balancer_answer_each_mention_once(built_index, fake, tmp_path):
+def test_two_worker_processes_behind_a_balancer_answer_each_mention_once(built_index, fake, database, tmp_path):
     """Slack retries an event and delivers a mention twice (app_mention and message); a
-    load balancer may send each copy to a different process. The shared SQLite store
-    (WAL) lets exactly one of them answer, and both record votes in the same place."""
-    db = tmp_path / "shared.sqlite3"
-    workers = [start_worker(built_index[0], fake, db, tmp_path) for _ in range(2)]
+    load balancer may send each copy to a different process. The shared store lets exactly
+    one of them answer, and both record votes in the same place."""
+    workers = [start_worker(built_index[0], fake, store_env(database), tmp_path) for _ in range(2)]
     try:
         (_, first), (_, second) = workers
         mention = {"type": "app_mention", "user": "U1", "text": f"<@{BOT_USER}> What is competitive coexistence?",

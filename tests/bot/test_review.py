@@ -21,14 +21,13 @@ QUESTION = "Should the US cooperate with China on AI safety, or race to beat it?
 
 
 @pytest.fixture
-def reviewing(index_copy, corpus_copy, embedder, tmp_path) -> tuple[Service, FeedbackStore]:
+def reviewing(index_copy, corpus_copy, embedder, database) -> tuple[Service, FeedbackStore]:
     """A service over a private index and corpus copy (its own labels file)."""
     engine = AnswerEngine(ServedIndex(index_copy))
     reindexer = Reindexer(engine.served, NeverEmbeds(embedder),
                           ReindexJob(corpus_copy, ChunkSettings(), corpus_copy / "claim-labels.jsonl"))
-    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
-    yield Service(engine, reindexer, feedback, cooldown_seconds=0), feedback
-    feedback.close()
+    feedback = FeedbackStore(database)
+    return Service(engine, reindexer, feedback, cooldown_seconds=0), feedback
 
 
 def test_a_flagged_claim_comes_first_and_a_decision_is_served_without_re_embedding(reviewing, corpus_copy):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
@@ -22,20 +21,17 @@ OFF_TOPIC = "How do I bake sourdough bread?"
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "parley.sqlite3"
+def db(database):
+    return database
 
 
 @pytest.fixture
-def feedback(db):
-    store = FeedbackStore(db)
-    yield store
-    store.close()
+def feedback(database):
+    return FeedbackStore(database)
 
 
 def rows(db, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql).fetchall()
+    return db.rows(sql)
 
 
 def test_a_second_question_within_the_cooldown_is_told_to_wait(engine, feedback):
@@ -74,11 +70,11 @@ def test_votes_land_in_sqlite_and_a_vote_on_an_unknown_answer_is_refused_kindly(
         ("U7", "up", None), ("U8", "wrong_framing", asked.answer.citations[1].passage_id)]
 
 
-def test_the_local_console_service_records_nothing(engine, db):
+def test_the_local_console_service_records_nothing(engine, tmp_path):
     service = Service(engine, None, None, cooldown_seconds=0)
     asked = service.ask(User("console", "local"), CONTESTED)
     assert asked.answer.answered and asked.answer_id is None
-    assert not db.exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_non_admin_is_refused_a_reindex_and_nothing_is_built(index_copy, corpus_copy, embedder, feedback):

@@ -10,16 +10,12 @@ from parley.bot.service import Service
 
 
 @pytest.fixture
-def warm_service(engine, tmp_path) -> Service:
+def warm_service(engine, database) -> Service:
     engine.ask("warm up")  # the query encoder's first call pays for its lazy start
-    feedback = FeedbackStore(tmp_path / "parley.sqlite3")
-    yield Service(engine, None, feedback, cooldown_seconds=0)
-    feedback.close()
+    return Service(engine, None, FeedbackStore(database), cooldown_seconds=0)
 
 
 @pytest.fixture
-def seen(tmp_path) -> SeenEvents:
-    events = SeenEvents(tmp_path / "parley.sqlite3")
-    yield events
-    events.close()
+def seen(database) -> SeenEvents:
+    return SeenEvents(database)
 
