@@ -150,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=5, help="runs per figure; medians are reported (default 5)")
     bench.add_argument("--questions", type=Path, action="append", default=[], metavar="FILE",
                        help="a question file to time (JSON Lines, e.g. tests/eval/dev.jsonl); repeat for more")
+    bench.add_argument("--database-url", metavar="URL", help="a scratch PostgreSQL database for the store figures")
     bench.set_defaults(run=_bench)
 
     feedback = commands.add_parser("feedback", help="votes left on answers")

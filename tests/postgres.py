@@ -34,8 +34,9 @@ def server_binaries() -> Path | None:
 
 
 class PostgresServer:
-    def __init__(self, binaries: Path):
+    def __init__(self, binaries: Path, *, durable: bool = False):
         self.binaries = binaries
+        self.durable = durable  # False: no fsync (tests); True: as a real server writes (benchmarks)
         self.folder = Path(tempfile.mkdtemp(prefix="parley-pg-"))
         self.data = self.folder / "data"
         self.socket_dir = self.folder  # the socket's path must stay under 107 bytes
@@ -55,7 +56,9 @@ class PostgresServer:
             raise RuntimeError(f"{program} failed: {result.stderr.strip() or result.stdout.strip()}")
 
     def start(self) -> None:
-        options = f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off -c max_connections=200"
+        options = f"-k {self.socket_dir} -c listen_addresses='' -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-o", options, "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -105,9 +108,11 @@ def main(argv: list[str]) -> int:
     if binaries is None:
         print("no PostgreSQL server binaries (pip install -e '.[test]' installs pgserver)", file=sys.stderr)
         return 2
-    server = PostgresServer(binaries)
+    server = PostgresServer(binaries, durable=True)
     try:
         server.start()
+        # "{url}" in the command stands for the server's URL (e.g. `parley bench --database-url {url}`).
+        command = [part.replace("{url}", server.url()) for part in command]
         return subprocess.call(command, env={**os.environ, "PARLEY_DATABASE_URL": server.url()})
     finally:
         server.destroy()

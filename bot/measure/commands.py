@@ -88,7 +88,7 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
     if sys.stderr.isatty() and not args.json:
         from tqdm import tqdm
 
-        progress = tqdm(total=4 + len(sizes), desc="parley bench", unit="step", leave=False)
+        progress = tqdm(total=5 + len(sizes), desc="parley bench", unit="step", leave=False)
 
     def step(what: str) -> None:
         if progress is not None:
@@ -116,6 +116,10 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
         peers = peer_retrievers({doc_id: d.text for doc_id, d in index.documents.items()},
                                 [p.text for p in index.passages], embedder.model_path)
     figures += bench.warm_latency(engine, embedder, questions, passes=3, peers=peers)
+    step("shared store: the ask path and concurrent writes")
+    from parley.bot.measure.store import store_figures
+
+    figures += store_figures(engine, questions, args.database_url)
     step("re-index")
     figures += bench.reindex(settings.corpus_dir, settings.claim_labels, embedder, args.repeats, peer_build_seconds)
     scale_results = []
