@@ -208,3 +208,25 @@ def test_unanswered_questions_are_kept_only_when_asked_and_grouped_by_their_term
     assert purge.returncode == 0 and "and 3 answers" in purge.stdout
     assert "No unanswered questions kept yet." in run_parley(
         "feedback", "gaps", env={**store_env(each_database), "PARLEY_LOG_UNANSWERED": "true"}).stdout
+
+
+def test_an_unreachable_database_fails_fast_and_never_shows_its_password(caplog):
+    from parley.bot.database import StoreUnavailable
+
+    database = open_database("postgresql://parley:s3cret-pw@127.0.0.1:9/parley", None)
+    try:
+        for attempt in range(2):
+            with pytest.raises(StoreUnavailable) as raised:
+                SeenEvents(database).claim(f"k{attempt}")
+            assert "s3cret-pw" not in str(raised.value) and "parley:***@127.0.0.1:9" in str(raised.value)
+    finally:
+        database.close()
+    assert caplog.text.count("unreachable") == 1  # one warning per outage, not one per use
+    assert "s3cret-pw" not in caplog.text
+
+
+def test_the_database_url_is_a_secret_in_settings():
+    from parley.bot.settings import load_settings
+
+    settings = load_settings(database_url="postgresql://parley:s3cret-pw@db/parley")
+    assert "s3cret-pw" not in repr(settings) and "s3cret-pw" not in str(settings)
