@@ -298,10 +298,17 @@ class PostgresDatabase:
                     log.warning("the shared database %s is reachable again", self.where)
 
     def _migrate(self, connection: psycopg.Connection) -> None:
-        with connection.transaction():
-            # One process migrates at a time; the others wait here, then see it done.
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key("schema"),))
-            _migrate(_PostgresStatements(connection), self.dialect, f"the database {self.where}")
+        import psycopg
+
+        try:
+            with connection.transaction():
+                # One process migrates at a time; the others wait here, then see it done.
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key("schema"),))
+                _migrate(_PostgresStatements(connection), self.dialect, f"the database {self.where}")
+        except (psycopg.ProgrammingError, psycopg.DataError) as error:  # e.g. no right to create tables
+            raise ParleyError(f"Parley could not create or migrate its tables in {self.where}: "
+                              f"{str(error).strip()}. Give its database user the right to create tables "
+                              "in that database (README, \"Running on several hosts\").") from error
         self._migrated = True
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -322,6 +329,8 @@ class PostgresDatabase:
         """A session advisory lock on its own connection, held while the block runs: one
         holder across every host. The database releases it if the holder's connection
         drops (the process killed, its host gone), so it is never left behind."""
+        import psycopg
+
         with self._connection() as connection:
             key = _lock_key(name)
             taken = bool(connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0])
@@ -329,7 +338,10 @@ class PostgresDatabase:
                 yield taken
             finally:
                 if taken and not connection.closed:
-                    connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                    try:
+                        connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                    except psycopg.Error:
+                        pass  # the connection broke: the database released the lock with it
 
     def close(self) -> None:
         self._pool.close()

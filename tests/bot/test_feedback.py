@@ -230,3 +230,20 @@ def test_the_database_url_is_a_secret_in_settings():
 
     settings = load_settings(database_url="postgresql://parley:s3cret-pw@db/parley")
     assert "s3cret-pw" not in repr(settings) and "s3cret-pw" not in str(settings)
+
+
+def test_a_database_user_without_rights_to_create_tables_gets_one_clear_message(postgres_server):
+    import psycopg
+
+    from parley.index.errors import ParleyError
+
+    url = postgres_server.new_database()
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS parley_reader")
+        admin.execute("CREATE ROLE parley_reader LOGIN")
+    database = open_database(url.replace("postgresql://postgres@", "postgresql://parley_reader@"), None)
+    try:
+        with pytest.raises(ParleyError, match="could not create or migrate its tables"):
+            database.rows("SELECT 1")
+    finally:
+        database.close()
