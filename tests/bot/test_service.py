@@ -118,3 +118,19 @@ def test_more_asks_the_recorded_question_again_for_the_complete_answer(feedback,
     assert service.more(User("slack", "U3"), "000000000000") == Refused(phrases.MORE_GONE)
     assert service.ask(User("slack", "U4"), scripted.UNCOVERED).answer_id is None  # a refusal has nothing to expand
     assert Service(engine, None, None, cooldown_seconds=0).more(ALICE, asked.answer_id) == Refused(phrases.MORE_GONE)
+
+
+def test_with_the_store_unreachable_questions_are_answered_and_votes_told_to_wait(engine):
+    from parley.bot.database import open_database
+
+    down = open_database("postgresql://parley@127.0.0.1:9/parley", None)  # nothing listens there
+    try:
+        service = Service(engine, None, FeedbackStore(down), cooldown_seconds=30)
+        user = User("slack", "U1")
+        asked = service.ask(user, CONTESTED)
+        assert isinstance(asked, Asked) and asked.answer.answered and asked.answer_id is None  # no buttons
+        assert isinstance(service.ask(user, CONTESTED), Wait)  # the cooldown, kept in this process meanwhile
+        assert service.vote(user, "0123456789ab", "up").text == phrases.VOTE_UNAVAILABLE
+        assert service.more(User("slack", "U2"), "0123456789ab") == Refused(phrases.STORE_UNAVAILABLE)
+    finally:
+        down.close()
