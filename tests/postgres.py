@@ -11,6 +11,7 @@ created if missing, which owns only the server's folder.
 from __future__ import annotations
 
 import glob
+import hashlib
 import importlib.util
 import os
 import pwd
@@ -46,6 +47,7 @@ class PostgresServer:
             os.chmod(self.folder, 0o755)
             shutil.chown(self.folder, SERVER_USER, SERVER_USER)
             self._as_user = ["runuser", "-u", SERVER_USER, "--"]
+            self.binaries = _reachable_by(SERVER_USER, binaries)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--no-instructions")
 
@@ -78,6 +80,34 @@ class PostgresServer:
         except RuntimeError:
             pass  # already stopped
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _reachable_by(user: str, binaries: Path) -> Path:
+    """``binaries``, or a copy of their installation the server's user can run: a checkout
+    in a private folder (a mktemp directory is mode 0700) keeps its venv out of that user's
+    reach. The copy (34 MB) is made once per installation, under /tmp, readable by all."""
+    probe = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(binaries / "initdb")])
+    if probe.returncode == 0:
+        return binaries
+    # pgserver's programs find their libraries at $ORIGIN/../../../pgserver.libs: copy both,
+    # keeping where they stand relative to each other.
+    installation = binaries.parent  # .../site-packages/pgserver/pginstall
+    packages = installation.parent.parent
+    parts = [installation.relative_to(packages), *([Path("pgserver.libs")] if (packages / "pgserver.libs").is_dir() else [])]
+    tag = hashlib.sha256(f"{installation}:{installation.stat().st_mtime_ns}".encode()).hexdigest()[:12]
+    copy = Path(tempfile.gettempdir()) / f"parley-pg-install-{tag}"
+    if not copy.is_dir():
+        staged = Path(tempfile.mkdtemp(prefix=f".{copy.name}-", dir=copy.parent))
+        for part in parts:
+            shutil.copytree(packages / part, staged / "install" / part, symlinks=True)
+        for folder in [staged, *(path for path in staged.rglob("*") if path.is_dir())]:
+            os.chmod(folder, 0o755)
+        try:
+            os.rename(staged / "install", copy)  # atomic: a concurrent run keeps its own copy
+        except OSError:
+            pass
+        shutil.rmtree(staged, ignore_errors=True)
+    return copy / parts[0] / binaries.name
 
 
 def _ensure_user(name: str) -> None:
