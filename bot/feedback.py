@@ -44,20 +44,19 @@ class VoteRecord:
 
 class FeedbackStore:
     def __init__(self, database: Database):
-        self.database = database
-        self._db = database
+        self.database = database  # also the service's cooldowns and the Slack ledger use it
 
     def record_answer(self, platform: str, question: str, passage_ids: list[str]) -> str:
         """Remember a sent answer; returns the id its vote buttons carry."""
         answer_id = secrets.token_hex(6)
-        self._db.run("INSERT INTO answers (answer_id, platform, question, passage_ids, created_at) "
+        self.database.run("INSERT INTO answers (answer_id, platform, question, passage_ids, created_at) "
                      "VALUES (%s, %s, %s, %s, %s)", (answer_id, platform, question, json.dumps(passage_ids), _now()))
         return answer_id
 
     def question_of(self, answer_id: str) -> str | None:
         """The question a sent answer answered (for its More button); ``None`` when the
         answer is unknown (e.g. purged)."""
-        rows = self._db.rows("SELECT question FROM answers WHERE answer_id = %s", (answer_id,))
+        rows = self.database.rows("SELECT question FROM answers WHERE answer_id = %s", (answer_id,))
         return rows[0][0] if rows else None
 
     def record_vote(self, answer_id: str, platform: str, user_id: str, vote: Vote,
@@ -66,7 +65,7 @@ class FeedbackStore:
         about); ``False`` when the answer is unknown (e.g. purged)."""
         if vote not in VOTES:
             raise ValueError(f"unknown vote {vote!r}")
-        rows = self._db.rows("SELECT passage_ids FROM answers WHERE answer_id = %s", (answer_id,))
+        rows = self.database.rows("SELECT passage_ids FROM answers WHERE answer_id = %s", (answer_id,))
         if not rows:
             return False
         cited = json.loads(rows[0][0])
@@ -75,7 +74,7 @@ class FeedbackStore:
         # replaces the earlier one. The unique slot makes it one statement that two
         # processes (or hosts) taking the same user's clicks cannot both insert.
         slot = f"framing:{passage_id or ''}" if vote == "wrong_framing" else "rating"
-        self._db.run(
+        self.database.run(
             "INSERT INTO votes (answer_id, platform, user_id, vote, passage_id, slot, created_at) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (answer_id, platform, user_id, slot) "
             "DO UPDATE SET vote = excluded.vote, created_at = excluded.created_at",
@@ -84,22 +83,22 @@ class FeedbackStore:
 
     def record_unanswered(self, platform: str, question: str) -> None:
         """A question refused as not covered (only with ``log_unanswered``)."""
-        self._db.run("INSERT INTO unanswered (platform, question, created_at) VALUES (%s, %s, %s)",
+        self.database.run("INSERT INTO unanswered (platform, question, created_at) VALUES (%s, %s, %s)",
                      (platform, question, _now()))
 
     def unanswered(self) -> list[str]:
         """The kept unanswered questions, oldest first."""
-        return [row[0] for row in self._db.rows("SELECT question FROM unanswered ORDER BY id")]
+        return [row[0] for row in self.database.rows("SELECT question FROM unanswered ORDER BY id")]
 
     def flagged_passages(self) -> dict[str, int]:
         """Passage id -> how many "wrong framing" votes its quotes got: the review queue's head."""
-        rows = self._db.rows("SELECT passage_id, COUNT(*) FROM votes WHERE vote = 'wrong_framing' "
+        rows = self.database.rows("SELECT passage_id, COUNT(*) FROM votes WHERE vote = 'wrong_framing' "
                              "AND passage_id IS NOT NULL GROUP BY passage_id")
         return {passage_id: int(count) for passage_id, count in rows}
 
     def votes(self) -> Iterator[VoteRecord]:
         """Every vote with its question and cited passages, oldest first."""
-        rows = self._db.rows(
+        rows = self.database.rows(
             "SELECT v.platform, v.user_id, v.created_at, a.question, a.passage_ids, v.vote, v.passage_id "
             "FROM votes v JOIN answers a ON a.answer_id = v.answer_id ORDER BY v.created_at, v.id")
         for platform, user_id, created_at, question, passage_ids, vote, passage_id in rows:
@@ -110,7 +109,7 @@ class FeedbackStore:
         ``older_than_days``, and the votes on a deleted answer however recent; (questions,
         votes) removed."""
         cutoff = (datetime.now(UTC) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
-        with self._db.transaction() as statements:
+        with self.database.transaction() as statements:
             votes = statements.run(
                 "DELETE FROM votes WHERE created_at < %s OR answer_id IN "
                 "(SELECT answer_id FROM answers WHERE created_at < %s)", (cutoff, cutoff))
@@ -121,13 +120,13 @@ class FeedbackStore:
     def record_decision(self, record: dict) -> None:
         """A curator's framing decision (a reviewed-labels line, review.decision_record),
         kept for hosts whose labels file is not this one's; the latest per claim wins."""
-        self._db.run("INSERT INTO claim_decisions (claim_key, line, decided_at) VALUES (%s, %s, %s) "
+        self.database.run("INSERT INTO claim_decisions (claim_key, line, decided_at) VALUES (%s, %s, %s) "
                      "ON CONFLICT (claim_key) DO UPDATE SET line = excluded.line, decided_at = excluded.decided_at",
                      (record["key"], json.dumps(record, ensure_ascii=False), record["reviewed_at"]))
 
     def decisions(self) -> list[dict]:
         """Every kept framing decision, in the order they were made."""
-        rows = self._db.rows("SELECT line FROM claim_decisions ORDER BY decided_at, claim_key")
+        rows = self.database.rows("SELECT line FROM claim_decisions ORDER BY decided_at, claim_key")
         return [json.loads(line) for (line,) in rows]
 
     def close(self) -> None:

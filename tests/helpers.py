@@ -64,3 +64,8 @@ def store_env(database) -> dict[str, str]:
     if isinstance(database, SqliteDatabase):
         return {"PARLEY_FEEDBACK_DB": str(database.path)}
     return {"PARLEY_DATABASE_URL": database.url}
+
+
+# A document the corpus does not hold: tests add it to a corpus copy and re-index.
+LUNAR_NOTE = ("---\ntitle: Lunar note\n---\nA lunar research station would run on a small fission reactor "
+              "through the long lunar night.\n")

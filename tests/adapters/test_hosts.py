@@ -22,13 +22,11 @@ import pytest
 from tests.adapters.harness import start_worker
 from tests.fakes.discord import BOT_ID, GUILD_ID, FakeDiscord
 from tests.fakes.slack import BOT_USER, FakeSlack
-from tests.helpers import CORPUS_DIR, PARLEY
+from tests.helpers import CORPUS_DIR, LUNAR_NOTE, PARLEY
 from tests.postgres import PostgresServer, server_binaries
 
 pytestmark = pytest.mark.skipif(server_binaries() is None, reason="no PostgreSQL server binaries (pgserver)")
 
-LUNAR = ("---\ntitle: Lunar note\n---\nA lunar research station would run on a small fission reactor "
-         "through the long lunar night.\n")
 LUNAR_QUESTION = "What would power a lunar research station?"
 
 
@@ -153,7 +151,7 @@ def test_two_hosts_share_one_database_and_one_index_version(built_index, own_pos
         # within seconds (host b builds it itself and checks the digest), and no question
         # fails meanwhile.
         for settings in hosts:
-            Path(settings["PARLEY_CORPUS_DIR"], "lunar.txt").write_text(LUNAR, encoding="utf-8")
+            Path(settings["PARLEY_CORPUS_DIR"], "lunar.txt").write_text(LUNAR_NOTE, encoding="utf-8")
         started = time.monotonic()
         _, _, _, reindex_id = a.command(fake, "/reindex", "", user="UADMIN")
         served_by_both, answers = False, []

@@ -21,7 +21,7 @@ from parley.bot.render.text import shown_quote
 from tests.adapters.harness import SECRET, Server, start_worker
 from tests.answers import CONTESTED, NOT_ENGLISH, UNCOVERED, contested_complete, scripted_engine
 from tests.fakes.slack import BOT_USER, FakeSlack, blocks_problem
-from tests.helpers import flag_first_race_quote, race_quotes, store_env
+from tests.helpers import LUNAR_NOTE, flag_first_race_quote, race_quotes, store_env
 
 
 @pytest.fixture
@@ -208,8 +208,7 @@ def test_reindex_is_refused_without_admins_and_for_non_admins(service, fake, see
 
 def test_an_admin_reindexes_while_questions_are_answered(reindexable, corpus_copy, make_service, fake, seen):
     engine, reindexer = reindexable
-    (corpus_copy / "extra.txt").write_text("---\ntitle: Lunar note\n---\nA lunar research station would run on "
-                                           "a small fission reactor through the long lunar night.\n")
+    (corpus_copy / "extra.txt").write_text(LUNAR_NOTE)
     admin = Server(make_service(engine, reindexer=reindexer), fake, seen, admin_users=("UADMIN",))
     try:
         status, reply, seconds, reindex_id = admin.command(fake, "/reindex", "", user="UADMIN")

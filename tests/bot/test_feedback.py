@@ -13,6 +13,13 @@ from parley.bot.feedback import FeedbackStore, SeenEvents, SharedCooldown
 from tests.helpers import run_parley, store_env
 
 
+def another_process(database):
+    """A second connection to ``database``, as another bot process would open."""
+    if isinstance(database, SqliteDatabase):
+        return SqliteDatabase(database.path)
+    return open_database(database.url, None)
+
+
 def test_votes_are_stored_with_question_passages_and_user(each_database):
     store = FeedbackStore(each_database)
     answer_id = store.record_answer("slack", "Is there a race?", ["p1", "p2", "p3"])
@@ -59,10 +66,9 @@ def test_purge_deletes_what_is_older_than_the_retention_period(each_database):
     assert [v.question for v in store.votes()] == ["New question?"]
 
 
-def test_each_event_is_claimed_once_across_processes_sharing_the_store(each_database, tmp_path):
+def test_each_event_is_claimed_once_across_processes_sharing_the_store(each_database):
     """Two bot processes behind a balancer are two connections (pools) to one store."""
-    other = (open_database(each_database.url, tmp_path) if not isinstance(each_database, SqliteDatabase)
-             else SqliteDatabase(each_database.path))
+    other = another_process(each_database)
     first, second = SeenEvents(each_database), SeenEvents(other)
     assert first.claim("slack:C1:1700000000.000100")
     assert not second.claim("slack:C1:1700000000.000100")
@@ -133,9 +139,8 @@ def test_one_vote_per_user_per_answer_and_the_latest_wins(each_database):
                      ("8", "up", None)]
 
 
-def test_the_cooldown_is_shared_by_every_process_on_the_store(each_database, tmp_path):
-    other = (open_database(each_database.url, tmp_path) if not isinstance(each_database, SqliteDatabase)
-             else SqliteDatabase(each_database.path))
+def test_the_cooldown_is_shared_by_every_process_on_the_store(each_database):
+    other = another_process(each_database)
     here, there = SharedCooldown(30, each_database), SharedCooldown(30, other)
     assert here.wait("slack:U1") == 0
     assert 29 < there.wait("slack:U1") <= 30  # the same user, through another process
@@ -168,13 +173,12 @@ def test_a_file_of_the_first_schema_is_migrated_and_keeps_its_votes(tmp_path):
     assert schema_version(SqliteDatabase(path)) == SCHEMA_VERSION  # opening again migrates nothing
 
 
-def test_a_schema_newer_than_this_parley_is_refused_with_a_clear_message(each_database, tmp_path):
+def test_a_schema_newer_than_this_parley_is_refused_with_a_clear_message(each_database):
     each_database.run("UPDATE parley_schema SET version = %s", (SCHEMA_VERSION + 1,))
     from parley.index.errors import ParleyError
 
     with pytest.raises(ParleyError, match="newer than this Parley"):
-        reopened = (open_database(each_database.url, tmp_path) if not isinstance(each_database, SqliteDatabase)
-                    else SqliteDatabase(each_database.path))
+        reopened = another_process(each_database)
         reopened.rows("SELECT 1")
 
 

@@ -14,9 +14,7 @@ from parley.index.build import ChunkSettings, build_index
 from parley.index.errors import BuildLockedError, UnknownVersionError
 from parley.index.served import Reindexer, ReindexJob, ServedIndex, VersionFollower
 from parley.index.versions import IndexLocation
-from tests.helpers import CORPUS_DIR
-
-EXTRA = "---\ntitle: Lunar note\n---\nA lunar research station would run on a small fission reactor through the long lunar night.\n"
+from tests.helpers import CORPUS_DIR, LUNAR_NOTE
 
 
 def test_the_newest_published_version_is_the_one_to_serve(each_database):
@@ -73,7 +71,7 @@ def test_a_replica_builds_the_published_version_and_serves_it_once_its_digest_ma
     a.follower.check()  # the first host seeds the empty registry with what it serves
     assert a.served.registry.latest().digest == a.digest() == b.digest()
     for host in (a, b):  # the corpus changed on both hosts (e.g. both pulled it)
-        (host.corpus / "extra.txt").write_text(EXTRA, encoding="utf-8")
+        (host.corpus / "extra.txt").write_text(LUNAR_NOTE, encoding="utf-8")
     old = b.digest()
     assert a.reindexer.run().changed
     published = a.served.registry.latest()
@@ -87,7 +85,7 @@ def test_a_replica_builds_the_published_version_and_serves_it_once_its_digest_ma
 def test_a_replica_whose_corpus_differs_keeps_serving_its_version_and_says_why(two_hosts, caplog):
     a, b = two_hosts
     a.follower.check()
-    (a.corpus / "extra.txt").write_text(EXTRA, encoding="utf-8")  # only a's corpus changed
+    (a.corpus / "extra.txt").write_text(LUNAR_NOTE, encoding="utf-8")  # only a's corpus changed
     a.reindexer.run()
     old = b.digest()
     b.follower.check()
@@ -98,7 +96,7 @@ def test_a_replica_whose_corpus_differs_keeps_serving_its_version_and_says_why(t
 def test_a_version_the_database_does_not_know_is_not_served(two_hosts):
     a, b = two_hosts
     a.follower.check()
-    (b.corpus / "extra.txt").write_text(EXTRA, encoding="utf-8")
+    (b.corpus / "extra.txt").write_text(LUNAR_NOTE, encoding="utf-8")
     build_index(b.corpus, b.location, b.reindexer.embedder, claim_labels=b.corpus / "claim-labels.jsonl")
     stranger = ServedIndex(b.location, registry=a.served.registry)  # built here, never published
     with pytest.raises(UnknownVersionError, match="not a version the shared database knows"):
@@ -108,8 +106,8 @@ def test_a_version_the_database_does_not_know_is_not_served(two_hosts):
 def test_a_build_publishes_before_it_swaps_and_a_held_lock_refuses_a_second(two_hosts):
     a, b = two_hosts
     a.follower.check()
-    (a.corpus / "extra.txt").write_text(EXTRA, encoding="utf-8")
-    (b.corpus / "extra.txt").write_text(EXTRA, encoding="utf-8")
+    (a.corpus / "extra.txt").write_text(LUNAR_NOTE, encoding="utf-8")
+    (b.corpus / "extra.txt").write_text(LUNAR_NOTE, encoding="utf-8")
     holding, release = threading.Event(), threading.Event()
 
     def hold() -> None:

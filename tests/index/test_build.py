@@ -14,7 +14,7 @@ import pytest
 from parley.index.build import build_index
 from parley.index.errors import BuildLockedError, IndexUnreadableError, NoIndexError
 from parley.index.versions import IndexLocation
-from tests.helpers import CLAIM_LABELS, CORPUS_DIR, PARLEY
+from tests.helpers import CLAIM_LABELS, CORPUS_DIR, LUNAR_NOTE, PARLEY
 
 
 def top_passage(location: IndexLocation, embedder, question: str) -> str:
@@ -259,7 +259,6 @@ def test_embedding_batches_by_size_keep_every_text_in_its_place(embedder):
     assert np.allclose(together, one_by_one, atol=1e-5)
 
 
-EXTRA = "---\ntitle: Lunar note\n---\nA lunar research station would run on a small fission reactor through the long lunar night.\n"
 
 
 def test_builds_are_deterministic_whatever_came_before(tmp_path, embedder):
@@ -271,7 +270,7 @@ def test_builds_are_deterministic_whatever_came_before(tmp_path, embedder):
     labels = corpus / "claim-labels.jsonl"
     step_by_step = IndexLocation(tmp_path / "step-by-step")
     build_index(corpus, step_by_step, embedder, claim_labels=labels)
-    (corpus / "extra.txt").write_text(EXTRA, encoding="utf-8")
+    (corpus / "extra.txt").write_text(LUNAR_NOTE, encoding="utf-8")
     report = build_index(corpus, step_by_step, embedder, claim_labels=labels)
     assert report.embedded == 1 and report.reused > 0
     fresh = IndexLocation(tmp_path / "fresh")
