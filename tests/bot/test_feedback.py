@@ -251,3 +251,10 @@ def test_a_database_user_without_rights_to_create_tables_gets_one_clear_message(
             database.rows("SELECT 1")
     finally:
         database.close()
+
+
+def test_a_database_url_of_another_engine_is_one_clear_line():
+    result = run_parley("feedback", "export", env={"PARLEY_DATABASE_URL": "mysql://parley:s3cret-pw@db/parley"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("parley: database_url must start with postgresql:// (it starts with mysql:). "
+                                     "Leave it empty to keep the shared state in the SQLite file feedback_db.")
