@@ -4,7 +4,7 @@ At a million passages the texts and sentence vectors of an index are gigabytes. 
 process keeps only the small columns in memory (passage offsets and stances, each
 sentence's passage, span and claim) and reads the rest on demand:
 
-- ``RowFile``: rows of a ``.npy`` file, read with ``os.pread``. Not ``mmap``: a memory map's
+- ``RowFile``: rows of a ``.npy`` file, read with ``pread`` (native.py). Not ``mmap``: a memory map's
   page faults map in the pages around each row (fault-around, read-ahead), so a few
   hundred random rows per question made the whole file resident within minutes of
   serving; ``pread`` goes through the page cache without mapping anything.
@@ -30,9 +30,11 @@ import numpy as np
 
 from parley.index.chunk import STANCES, Passage
 from parley.index.corpus import DocumentHeader, IndexedDocument
+from parley.index.native import HALF_TO_SINGLE, half_dots, read_rows
 
 _DOCUMENT_CACHE = 256  # decoded documents kept per version
 _PASSAGE_CACHE = 4096
+# Rows this close are read in one call: a few kilobytes more cost less than another read.
 _GAP_ROWS = 16
 
 
@@ -62,7 +64,7 @@ class RowFile:
         return np.frombuffer(data, dtype=self.dtype).reshape((count, *self.shape[1:]))
 
     def __getitem__(self, key) -> np.ndarray:
-        """Rows by an index array (one read per run of nearby rows) or a slice."""
+        """Rows by an index array (one read per run of nearby rows, ``_GAP_ROWS``) or a slice."""
         if isinstance(key, slice):
             start, stop, step = key.indices(len(self))
             if step != 1:
@@ -73,24 +75,10 @@ class RowFile:
             return np.zeros((0, *self.shape[1:]), dtype=self.dtype)
         if rows.min() < 0 or rows.max() >= len(self):
             raise IndexError(f"row out of range 0..{len(self) - 1}")
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        # One read per run of rows, a run bridging gaps of up to _GAP_ROWS rows (reading a
-        # few kilobytes more costs less than another call), each straight into one buffer.
-        breaks = np.flatnonzero(np.diff(ordered) > _GAP_ROWS) + 1
-        first = ordered[np.r_[0, breaks]]
-        count = ordered[np.r_[breaks - 1, len(ordered) - 1]] - first + 1
-        at = np.r_[0, np.cumsum(count)[:-1]]  # where each run lands in the buffer
-        buffer = np.empty((int(count.sum()), *self.shape[1:]), dtype=self.dtype)
-        view = memoryview(buffer.reshape(-1).view(np.uint8))
-        size, fd = self._row_bytes, self._file.fileno()
-        for row, rows_in_run, offset in zip(first.tolist(), count.tolist(), at.tolist()):
-            wanted = rows_in_run * size
-            if os.preadv(fd, [view[offset * size : offset * size + wanted]], self._offset + row * size) != wanted:
-                raise OSError(f"short read in {Path(self._file.name).name}")
-        run = np.repeat(np.arange(len(first)), np.diff(np.r_[0, breaks, len(ordered)]))
         out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
-        out[order] = buffer[at[run] + ordered - first[run]]
+        if not read_rows(self._file.fileno(), self._offset, self._row_bytes, rows,
+                         out.reshape(len(rows), -1).view(np.uint8), _GAP_ROWS):
+            raise OSError(f"short read in {Path(self._file.name).name}")
         return out if np.ndim(key) else out[0]
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
@@ -211,3 +199,13 @@ class PassageTable(Sequence[Passage]):
 
     def __iter__(self) -> Iterator[Passage]:
         return (self[row] for row in range(len(self)))
+
+
+def dots(vectors: np.ndarray | RowFile, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``vectors[rows] @ query`` in float32. Compiled for a file of float16 rows
+    (native.half_dots); an index small enough to hold them in memory keeps numpy, which
+    needs no compiled code loaded at start."""
+    if isinstance(vectors, RowFile) and vectors.dtype == np.float16 and len(vectors.shape) == 2:
+        halves = vectors[np.asarray(rows, dtype=np.int64)].view(np.uint16)
+        return half_dots(halves, np.ascontiguousarray(query, dtype=np.float32), HALF_TO_SINGLE)
+    return vectors[rows].astype(np.float32) @ query

@@ -26,6 +26,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from parley.index.chunk import Passage
+from parley.index.columns import dots
 from parley.index.corpus import IndexedDocument
 from parley.index.lexical import bm25_tokens, specific_terms
 from parley.index.spelling import corrected
@@ -201,7 +202,7 @@ class Retriever:
         if not len(chosen):
             return ()
         table = self.index.sentences
-        cosines = table.vectors[chosen].astype(np.float32) @ query
+        cosines = dots(table.vectors, chosen, query)
         # The point a claim makes depends on its passage: "these controls are a key front"
         # is about the Beijing summit because its passage is. Half the relevance is the
         # passage's centred cosine.
@@ -249,7 +250,7 @@ class Retriever:
         table = self.index.sentences
         starts, ends = table.spans_of(np.array([hit.row for hit in hits]))
         members = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]).astype(np.int64)
-        cosines = table.vectors[members].astype(np.float32) @ query if len(members) else np.zeros(0)
+        cosines = dots(table.vectors, members, query) if len(members) else np.zeros(0)
         matches = self._matches(members, cosines, question)
         result, at = [], 0
         for hit, a, b in zip(hits, starts, ends):
@@ -294,7 +295,7 @@ class Retriever:
     def _lexical_leg(self, question: str, pool: int, query_ready: Future) -> LexicalLeg:
         rows, scores = self.index.lexical.top(question, pool)
         query = query_ready.result()
-        return LexicalLeg(rows, scores, dict(zip(rows.tolist(), (self.index.vectors.rows(rows) @ query).tolist())),
+        return LexicalLeg(rows, scores, dict(zip(rows.tolist(), self.index.vectors.cosines(rows, query).tolist())),
                           dict(zip(rows.tolist(), self.index.sentences.best_per_passage(rows, query).tolist())))
 
     def search_vector(self, question: str, query: np.ndarray, k: int, *, mode: Mode = "hybrid",
@@ -330,7 +331,7 @@ class Retriever:
         dense = np.array([dense_of.get(row, np.nan) for row in rows_array.tolist()], dtype=np.float32)
         missing = np.isnan(dense)
         if missing.any():
-            dense[missing] = self.index.vectors.rows(rows_array[missing]) @ query
+            dense[missing] = self.index.vectors.cosines(rows_array[missing], query)
         bm25 = np.array([bm25_of.get(row, np.nan) for row in rows_array.tolist()], dtype=np.float32)
         missing = np.isnan(bm25)
         if missing.any():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.columns import RowFile
+from parley.index.columns import RowFile, dots
 
 _COLUMNS = ("rows", "spans", "framing", "confidence", "reviewed", "speaker_ids")
 # Vectors up to this size are simply read into memory (about 80,000 sentences, 20,000
@@ -85,7 +85,7 @@ class SentenceTable:
             return best
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         members = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
-        scores = self.vectors[members].astype(np.float32) @ query
+        scores = dots(self.vectors, members, query)
         present = lengths > 0
         best[present] = np.maximum.reduceat(scores, offsets[present])
         return best

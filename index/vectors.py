@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.columns import RowFile
+from parley.index.columns import RowFile, dots
 
 # Exact search reads every vector for every question. Past ~20k passages (30 MB of
 # vectors, more than the CPU cache) its p95 passes 2 ms and grows linearly: 7 ms at 50k,
@@ -87,6 +87,9 @@ class PassageVectors:
             raise OSError(errno.EIO, f"cannot write {path.name}: {reason}") from error
         if self._exact is not None:
             np.save(_exact_path(path), np.asarray(self._exact, dtype=np.float16), allow_pickle=False)
+            # Read a row back: compiles the row reader (native.py) now, or finds it cached,
+            # so that the first question of a serving process run by this user does not wait.
+            RowFile(_exact_path(path))[np.zeros(1, dtype=np.int64)]
 
     @classmethod
     def load(cls, path: Path) -> PassageVectors:
@@ -116,6 +119,12 @@ class PassageVectors:
             return self._exact[rows].astype(np.float32)
         return self._index.reconstruct_batch(rows)
 
+    def cosines(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Cosines of the passages at ``rows`` with a unit ``query`` (exact)."""
+        if self._exact is not None:
+            return dots(self._exact, np.asarray(rows, dtype=np.int64), query)
+        return self.rows(rows) @ query
+
     def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """``(row, cosine)`` of the ``k`` passages nearest to a unit ``query_vector``."""
         k = min(k, self._index.ntotal)
@@ -127,7 +136,7 @@ class PassageVectors:
             return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
         _, candidates = self._index.search(query, max(RERANK * k, RERANK_MIN))
         candidates = candidates[0][candidates[0] >= 0]
-        cosines = self.rows(candidates) @ query[0]
+        cosines = self.cosines(candidates, query[0])
         best = np.argsort(-cosines, kind="stable")[:k]
         return [(int(candidates[i]), float(cosines[i])) for i in best]
 

@@ -9,7 +9,7 @@ import pytest
 
 from parley.index.chunk import Passage
 from parley.index.claims import ClaimIndex, centred
-from parley.index.columns import DocumentTable, PassageTable, RowFile
+from parley.index.columns import DocumentTable, PassageTable, RowFile, dots
 from parley.index.corpus import IndexedDocument
 from parley.index.sentences import SentenceTable
 
@@ -27,6 +27,18 @@ def test_row_file_reads_rows_as_numpy_would(tmp_path):
     assert rows[np.array([], dtype=np.int64)].shape == (0, 8)
     with pytest.raises(IndexError):
         rows[np.array([1000])]
+
+
+def test_dot_products_from_a_row_file_are_numpys(tmp_path):
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((2000, 384)).astype(np.float16)
+    vectors[0, :5] = [0, -0.0, 1e-7, -3e-6, 6e-5]  # zeros and float16's subnormals
+    np.save(tmp_path / "v.npy", vectors)
+    query = rng.standard_normal(384).astype(np.float32)
+    picks = np.array([0, 1999, 5, 6, 7, 1000, 5])
+    expected = vectors[picks].astype(np.float32) @ query
+    np.testing.assert_allclose(dots(RowFile(tmp_path / "v.npy"), picks, query), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dots(vectors, picks, query), expected, rtol=1e-6)  # in memory: numpy itself
 
 
 def test_a_truncated_row_file_is_refused(tmp_path):
