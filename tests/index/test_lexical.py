@@ -4,7 +4,7 @@ search must return exactly what adding up every posting returns."""
 import numpy as np
 import pytest
 
-from parley.index import lexical
+from parley.index import lexical, pruned
 from parley.index.lexical import LexicalIndex
 from parley.index.pruned import has_ranges
 
@@ -26,19 +26,24 @@ def _queries(count: int) -> list[str]:
     return [" ".join(rng.choice(WORDS[:200], size=rng.integers(1, 10))) for _ in range(count)]
 
 
-def test_pruned_top_rows_are_the_exhaustive_top_rows(texts, tmp_path, monkeypatch):
+# 0: every term added up; 1: every term that fits under the floor looked up instead.
+@pytest.mark.parametrize("lookup_share", [0.0, pruned.LOOKUP_SHARE, 1.0])
+def test_pruned_top_rows_are_the_exhaustive_top_rows(texts, tmp_path, monkeypatch, lookup_share):
     monkeypatch.setattr(lexical, "PRUNED_ABOVE", 10_000)  # this index counts as large
+    monkeypatch.setattr(pruned, "RANGE_ROWS", 1024)  # 30 ranges, so that some are skipped
+    monkeypatch.setattr(pruned, "LOOKUP_SHARE", lookup_share)
     LexicalIndex.build(texts).save(tmp_path / "bm25")
     assert has_ranges(tmp_path / "bm25")
     index = LexicalIndex.load(tmp_path / "bm25", len(texts))
     assert index._pruned is not None
     for query in _queries(60):
-        rows, scores = index.top(query, 10)
         exhaustive = index.exhaustive_scores(query)
-        tenth = np.sort(exhaustive)[-10]
-        assert len(rows) == 10 and np.all(np.diff(scores) <= 1e-6)  # best first
-        assert np.all(exhaustive[rows] >= tenth - 1e-4)  # none below the exhaustive 10th
-        np.testing.assert_allclose(scores, exhaustive[rows], rtol=1e-5)
+        for k in (10, 100):
+            rows, scores = index.top(query, k)
+            kth = np.sort(exhaustive)[-k]
+            assert len(rows) == k and np.all(np.diff(scores) <= 1e-6)  # best first
+            assert np.all(exhaustive[rows] >= kth - 1e-4)  # none below the exhaustive k-th
+            np.testing.assert_allclose(scores, exhaustive[rows], rtol=1e-5)
 
 
 def test_scores_of_given_rows_match_the_exhaustive_scores(texts, tmp_path):
