@@ -70,7 +70,7 @@ class RowFile:
             if step != 1:
                 return self[np.arange(start, stop, step)]
             return self._read(start, max(0, stop - start)).copy()
-        rows = np.asarray(key, dtype=np.int64).reshape(-1)
+        rows = np.array(key, dtype=np.int64).reshape(-1)  # a copy: the compiled read takes one kind of array
         if not len(rows):
             return np.zeros((0, *self.shape[1:]), dtype=self.dtype)
         if rows.min() < 0 or rows.max() >= len(self):
@@ -207,5 +207,5 @@ def dots(vectors: np.ndarray | RowFile, rows: np.ndarray, query: np.ndarray) -> 
     needs no compiled code loaded at start."""
     if isinstance(vectors, RowFile) and vectors.dtype == np.float16 and len(vectors.shape) == 2:
         halves = vectors[np.asarray(rows, dtype=np.int64)].view(np.uint16)
-        return half_dots(halves, np.ascontiguousarray(query, dtype=np.float32), HALF_TO_SINGLE)
+        return half_dots(halves, np.array(query, dtype=np.float32), HALF_TO_SINGLE)
     return vectors[rows].astype(np.float32) @ query

@@ -207,8 +207,14 @@ def write_ranges(directory: Path, data: np.ndarray, indices: np.ndarray, indptr:
     for name, array in zip(_FILES, (pointers, ids, starts, maxima)):
         np.save(directory / f"{name}.npy", array, allow_pickle=False)
     # Compile the search now (or find it in the cache), so that the first question of a
-    # serving process run by the same user does not wait ~10 s for it.
+    # serving process run by the same user does not wait ~10 s for it (tests/index/test_native.py).
     PrunedBM25(directory, data, indices, count).search(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.float32), 1)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def has_ranges(directory: Path) -> bool:
@@ -220,8 +226,10 @@ class PrunedBM25:
 
     def __init__(self, directory: Path, data: np.ndarray, indices: np.ndarray, count: int):
         # Plain arrays over the same (memory-mapped) memory: numba takes ndarrays, not memmaps.
-        self._data = np.ascontiguousarray(data, dtype=np.float32)
-        self._indices = np.ascontiguousarray(indices, dtype=np.int32)
+        # Read-only whether they come from the build (in memory) or a load (a read-only map):
+        # numba compiles once per kind of array, and the build compiles for the load.
+        self._data = _read_only(np.ascontiguousarray(data, dtype=np.float32))
+        self._indices = _read_only(np.ascontiguousarray(indices, dtype=np.int32))
         self._pointers, self._ids, self._starts, self._maxima = (
             np.ascontiguousarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
             for name in _FILES)

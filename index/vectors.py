@@ -87,9 +87,10 @@ class PassageVectors:
             raise OSError(errno.EIO, f"cannot write {path.name}: {reason}") from error
         if self._exact is not None:
             np.save(_exact_path(path), np.asarray(self._exact, dtype=np.float16), allow_pickle=False)
-            # Read a row back: compiles the row reader (native.py) now, or finds it cached,
-            # so that the first question of a serving process run by this user does not wait.
-            RowFile(_exact_path(path))[np.zeros(1, dtype=np.int64)]
+            # Read a row back and score it: compiles the row reader and the float16 product
+            # (native.py) now, or finds them cached, so that the first question of a serving
+            # process run by this user does not wait for them (tests/index/test_native.py).
+            dots(RowFile(_exact_path(path)), np.zeros(1, dtype=np.int64), np.zeros(self.dimension, dtype=np.float32))
 
     @classmethod
     def load(cls, path: Path) -> PassageVectors:
