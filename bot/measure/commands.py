@@ -143,6 +143,7 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
         notes.append("scale: synthetic passages recombined from corpus sentences; their vectors are derived from the "
                      "real sentence vectors (mean + noise), not re-embedded (parley.bot.measure.synthetic). Recall is "
                      "against exact search over the same vectors, for the real questions and for passage-like "
-                     "queries; naive = exact (flat) search.")
+                     "queries; naive = exact (flat) search. The index files are read once before the serving process "
+                     "starts: warm figures with them in the page cache, as on a host that has served a while.")
     print(bench.as_json(figures, notes, scale_results) if args.json else bench.format_table(figures, notes))
     return 0
