@@ -154,6 +154,7 @@ def top_k(data, indices, pointers, ids, starts, maxima, terms, weights, ranges, 
             lookup_bound += ceiling[by_ceiling[looked_up]]
             cursor[looked_up] = starts[entry[by_ceiling[looked_up], r]] if entry[by_ceiling[looked_up], r] >= 0 else -1
             looked_up += 1
+        # (A term absent from the range can add 0, so it is always among those looked up.)
         for s in range(looked_up, term_count):
             i = by_ceiling[s]
             q = entry[i, r]
