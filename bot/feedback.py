@@ -50,7 +50,7 @@ class FeedbackStore:
         """Remember a sent answer; returns the id its vote buttons carry."""
         answer_id = secrets.token_hex(6)
         self.database.run("INSERT INTO answers (answer_id, platform, question, passage_ids, created_at) "
-                     "VALUES (%s, %s, %s, %s, %s)", (answer_id, platform, question, json.dumps(passage_ids), _now()))
+                          "VALUES (%s, %s, %s, %s, %s)", (answer_id, platform, question, json.dumps(passage_ids), _now()))
         return answer_id
 
     def question_of(self, answer_id: str) -> str | None:
@@ -84,7 +84,7 @@ class FeedbackStore:
     def record_unanswered(self, platform: str, question: str) -> None:
         """A question refused as not covered (only with ``log_unanswered``)."""
         self.database.run("INSERT INTO unanswered (platform, question, created_at) VALUES (%s, %s, %s)",
-                     (platform, question, _now()))
+                          (platform, question, _now()))
 
     def unanswered(self) -> list[str]:
         """The kept unanswered questions, oldest first."""
@@ -93,7 +93,7 @@ class FeedbackStore:
     def flagged_passages(self) -> dict[str, int]:
         """Passage id -> how many "wrong framing" votes its quotes got: the review queue's head."""
         rows = self.database.rows("SELECT passage_id, COUNT(*) FROM votes WHERE vote = 'wrong_framing' "
-                             "AND passage_id IS NOT NULL GROUP BY passage_id")
+                                  "AND passage_id IS NOT NULL GROUP BY passage_id")
         return {passage_id: int(count) for passage_id, count in rows}
 
     def votes(self) -> Iterator[VoteRecord]:
@@ -121,8 +121,8 @@ class FeedbackStore:
         """A curator's framing decision (a reviewed-labels line, review.decision_record),
         kept for hosts whose labels file is not this one's; the latest per claim wins."""
         self.database.run("INSERT INTO claim_decisions (claim_key, line, decided_at) VALUES (%s, %s, %s) "
-                     "ON CONFLICT (claim_key) DO UPDATE SET line = excluded.line, decided_at = excluded.decided_at",
-                     (record["key"], json.dumps(record, ensure_ascii=False), record["reviewed_at"]))
+                          "ON CONFLICT (claim_key) DO UPDATE SET line = excluded.line, decided_at = excluded.decided_at",
+                          (record["key"], json.dumps(record, ensure_ascii=False), record["reviewed_at"]))
 
     def decisions(self) -> list[dict]:
         """Every kept framing decision, in the order they were made."""

@@ -206,6 +206,6 @@ def dots(vectors: np.ndarray | RowFile, rows: np.ndarray, query: np.ndarray) -> 
     (native.half_dots); an index small enough to hold them in memory keeps numpy, which
     needs no compiled code loaded at start."""
     if isinstance(vectors, RowFile) and vectors.dtype == np.float16 and len(vectors.shape) == 2:
-        halves = vectors[np.asarray(rows, dtype=np.int64)].view(np.uint16)
+        halves = vectors[rows].view(np.uint16)
         return half_dots(halves, np.array(query, dtype=np.float32), HALF_TO_SINGLE)
     return vectors[rows].astype(np.float32) @ query

@@ -33,15 +33,7 @@ def read_rows(fd, data_offset, row_bytes, rows, out, gap_rows):
     compiled), while the other search thread waited for the interpreter."""
     count = len(rows)
     order = np.argsort(rows, kind="mergesort")
-    widest = 0
-    first = 0
-    while first < count:
-        last = first
-        while last + 1 < count and rows[order[last + 1]] - rows[order[last]] <= gap_rows:
-            last += 1
-        widest = max(widest, rows[order[last]] - rows[order[first]] + 1)
-        first = last + 1
-    scratch = np.empty(widest * row_bytes, np.uint8)
+    scratch = np.empty(0, np.uint8)
     first = 0
     while first < count:
         last = first
@@ -49,6 +41,8 @@ def read_rows(fd, data_offset, row_bytes, rows, out, gap_rows):
             last += 1
         start = rows[order[first]]
         wanted = (rows[order[last]] - start + 1) * row_bytes
+        if wanted > len(scratch):
+            scratch = np.empty(wanted, np.uint8)
         if _pread(fd, scratch.ctypes.data, wanted, data_offset + start * row_bytes) != wanted:
             return False
         for m in range(first, last + 1):

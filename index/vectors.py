@@ -123,7 +123,7 @@ class PassageVectors:
     def cosines(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Cosines of the passages at ``rows`` with a unit ``query`` (exact)."""
         if self._exact is not None:
-            return dots(self._exact, np.asarray(rows, dtype=np.int64), query)
+            return dots(self._exact, rows, query)
         return self.rows(rows) @ query
 
     def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
