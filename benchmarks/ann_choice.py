@@ -24,7 +24,7 @@ import numpy as np
 
 from parley.bot.measure.evaluate import load_questions
 from parley.bot.measure.synthetic import synthesize
-from parley.index.versions import IndexLocation
+from parley.index.store.versions import IndexLocation
 
 
 def main() -> None:

@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from parley.index.build import build_index
-from parley.index.chunk import chunk_document
-from parley.index.clean import clean_text
-from parley.index.embed import Embedder, packaged_model_path
-from parley.index.versions import IndexLocation
+from parley.index.build.build import build_index
+from parley.index.build.chunk import chunk_document
+from parley.index.build.embed import Embedder, packaged_model_path
+from parley.index.sources.clean import clean_text
+from parley.index.store.versions import IndexLocation
 
 WORDS = ("the race between china and america over chips and safety talks goes on while labs compete "
          "for talent compute and a lead that export controls may or may not protect").split()

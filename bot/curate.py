@@ -47,7 +47,7 @@ def feedback_gaps(args: argparse.Namespace, settings: Settings) -> int:
     from collections import Counter
 
     from parley.bot.wiring import build_feedback
-    from parley.index.lexical import bm25_tokens
+    from parley.index.store.lexical import bm25_tokens
 
     questions = build_feedback(settings).unanswered()
     words = [set(re.findall(r"[a-z0-9][a-z0-9'-]+", q.lower())) for q in questions]
@@ -90,7 +90,7 @@ def _corpus_knows(settings: Settings):
 
 def corpus_add(args: argparse.Namespace, settings: Settings) -> int:
     """One line per input; exit 1 when any input was not added."""
-    from parley.index.ingest import add_sources
+    from parley.index.sources.ingest import add_sources
 
     outcomes = add_sources(args.inputs, settings.corpus_dir, show_progress=sys.stderr.isatty() and not args.json)
     for outcome in outcomes:

@@ -5,7 +5,7 @@ every file but the build time) in ``index_versions``; the newest row is the vers
 serve. Each host keeps its own index directory, or shares one: a replica that sees a newer
 digest either finds it already published in its directory (a shared volume) or builds it
 from the same corpus, checks that its own build reached the same digest (builds are
-deterministic), and only then swaps it in (``parley.index.served.VersionFollower``).
+deterministic), and only then swaps it in (``parley.index.search.served.VersionFollower``).
 
 One build runs at a time across hosts: the build lock is a PostgreSQL advisory lock, which
 the database releases by itself if the builder's connection drops.
@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 
 from parley.bot.database import Database
 from parley.index.errors import BuildLockedError
-from parley.index.versions import PublishedVersion
+from parley.index.store.versions import PublishedVersion
 
 BUILD_LOCK = "index-build"
 
 
 class DatabaseRegistry:
-    """``parley.index.versions.VersionRegistry`` over the shared database."""
+    """``parley.index.store.versions.VersionRegistry`` over the shared database."""
 
     def __init__(self, database: Database, host: str | None = None):
         self._db = database

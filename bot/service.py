@@ -22,9 +22,9 @@ from parley.bot.feedback import FeedbackStore, SharedCooldown, Vote
 from parley.index.errors import BuildLockedError, ParleyError
 
 if TYPE_CHECKING:
-    from parley.index.build import BuildReport
-    from parley.index.review import ClaimToReview
-    from parley.index.served import Reindexer, VersionFollower
+    from parley.index.build.build import BuildReport
+    from parley.index.build.review import ClaimToReview
+    from parley.index.search.served import Reindexer, VersionFollower
 
 log = logging.getLogger("parley.service")
 
@@ -200,7 +200,7 @@ class Service:
         refused = self._may_review(user, admin=admin)
         if refused:
             return refused
-        from parley.index.review import review_queue
+        from parley.index.build.review import review_queue
 
         try:
             flagged = self.feedback.flagged_passages() if self.feedback else {}
@@ -219,7 +219,7 @@ class Service:
         refused = self._may_review(user, admin=admin)
         if refused:
             return refused
-        from parley.index.review import find_claim, record_decision
+        from parley.index.build.review import find_claim, record_decision
 
         claim = find_claim(self.engine.served.retriever().index, key)
         if claim is None:

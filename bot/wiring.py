@@ -15,28 +15,28 @@ if TYPE_CHECKING:
     from parley.bot.database import Database
     from parley.bot.feedback import FeedbackStore
     from parley.bot.service import Service
-    from parley.index.build import BuildReport, ChunkSettings
-    from parley.index.embed import Embedder
-    from parley.index.served import Reindexer
-    from parley.index.versions import IndexLocation, VersionRegistry
+    from parley.index.build.build import BuildReport, ChunkSettings
+    from parley.index.build.embed import Embedder
+    from parley.index.search.served import Reindexer
+    from parley.index.store.versions import IndexLocation, VersionRegistry
 
 
 def build_embedder(settings: Settings) -> Embedder:
     """The build-time embedder; its model loads only when something is embedded."""
-    from parley.index.embed import Embedder, packaged_model_path
+    from parley.index.build.embed import Embedder, packaged_model_path
 
     return Embedder(settings.model_path or packaged_model_path(), batch_size=settings.embed_batch_size)
 
 
 def build_location(settings: Settings) -> IndexLocation:
     """The index folder: its versions and the ``current`` link."""
-    from parley.index.versions import IndexLocation
+    from parley.index.store.versions import IndexLocation
 
     return IndexLocation(settings.index_dir)
 
 
 def build_chunking(settings: Settings) -> ChunkSettings:
-    from parley.index.build import ChunkSettings
+    from parley.index.build.build import ChunkSettings
 
     return ChunkSettings(settings.chunk_min_words, settings.chunk_max_words)
 
@@ -45,7 +45,7 @@ def index_corpus(settings: Settings, *, full: bool = False, strict: bool = False
                  show_progress: bool = False) -> BuildReport:
     """``parley index build``: the corpus into a new served version (incremental unless
     ``full``); with PostgreSQL, published for every host, one build at a time across them."""
-    from parley.index.build import build_index
+    from parley.index.build.build import build_index
 
     registry = None
     if settings.database_url:
@@ -72,7 +72,7 @@ def sync_decisions(settings: Settings, feedback: FeedbackStore) -> None:
     on other hosts, from the database, written into it (in the order they were made)."""
     if settings.claim_labels is None or feedback.database.dialect != "postgresql":
         return
-    from parley.index.review import write_decisions
+    from parley.index.build.review import write_decisions
 
     write_decisions(settings.claim_labels, feedback.decisions())
 
@@ -83,7 +83,7 @@ def build_engine(settings: Settings, registry: VersionRegistry | None = None) ->
     from threadpoolctl import threadpool_limits
 
     from parley.bot.answer import AnswerEngine
-    from parley.index.served import ServedIndex
+    from parley.index.search.served import ServedIndex
 
     # Answering multiplies small matrices (a hundred rows at most). Multi-threaded BLAS
     # costs more to wake its threads than the product itself, 10-20 ms on a busy 2-core
@@ -95,7 +95,7 @@ def build_engine(settings: Settings, registry: VersionRegistry | None = None) ->
 
 def build_reindexer(settings: Settings, engine: AnswerEngine, feedback: FeedbackStore | None = None) -> Reindexer:
     """Re-indexing from a chat command, into the index ``engine`` serves."""
-    from parley.index.served import Reindexer, ReindexJob
+    from parley.index.search.served import Reindexer, ReindexJob
 
     job = ReindexJob(settings.corpus_dir, build_chunking(settings), settings.claim_labels)
     before = (lambda: sync_decisions(settings, feedback)) if feedback is not None else None
@@ -124,7 +124,7 @@ def build_service(settings: Settings, *, local: bool = False) -> Service:
     cooldown and records answers for their vote buttons; the local console (``local``: one
     person, no buttons) has neither, and leaves the feedback file alone."""
     from parley.bot.service import Service
-    from parley.index.served import VersionFollower
+    from parley.index.search.served import VersionFollower
 
     feedback = None if local else build_feedback(settings)
     registry = build_registry(feedback) if feedback is not None else None

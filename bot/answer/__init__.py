@@ -1,7 +1,7 @@
 """The answer core: a question and a retrieval in, an ``Answer`` (plain data) out.
 
 Pure: no I/O, no rendering, no platform. It sees the index only through the ``Retrieval``
-data that ``parley.index.search`` returns.
+data that ``parley.index.search.retriever`` returns.
 """
 
 from parley.bot.answer.engine import AnswerEngine

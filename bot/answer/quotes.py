@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import re
 
-from parley.index.search import Hit, SentenceMatch
+from parley.index.search.retriever import Hit, SentenceMatch
 
 _LIST_MARKER = re.compile(r"(?:[-•*]|\d+[.)])\s+")
 # A sentence that says who spoke: the quote is widened to it, so the words keep their speaker.
 _ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|wrote|writes|argued|argues|added)\b", re.IGNORECASE)
-# A sentence's score is its cosine with the question plus this much of its term overlap:
-# a sentence that names what was asked beats one that is merely on the same theme.
-OVERLAP_WEIGHT = 0.15
 
 
 def quote_span(hit: Hit, text: str, *, max_words: int, margin: float) -> tuple[int, int]:
@@ -25,7 +22,9 @@ def quote_span(hit: Hit, text: str, *, max_words: int, margin: float) -> tuple[i
     if not hit.sentences:
         return hit.passage.start, hit.passage.end
     spans = [(s.start, s.end) for s in hit.sentences]
-    scores = [s.cosine + OVERLAP_WEIGHT * s.overlap for s in hit.sentences]
+    # Cosine plus weighted term overlap: a sentence that names what was asked beats one
+    # that is merely on the same theme.
+    scores = [s.relevance for s in hit.sentences]
 
     # The window of 1-3 consecutive sentences (within the word limit) that holds the most
     # sentences close to the best one; a weak sentence between two good ones may ride along.

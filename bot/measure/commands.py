@@ -20,7 +20,7 @@ class MeasureUsageError(Exception):
 
 def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     from parley.bot.measure.evaluate import as_json, evaluate, evaluate_peer, format_table, load_questions
-    from parley.index.stance import cross_validate, load_labels
+    from parley.index.build.stance import cross_validate, load_labels
 
     questions = load_questions(args.file)
     engine = build_engine(settings)
@@ -73,7 +73,7 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
     from parley.bot.measure import bench, naive
-    from parley.index.versions import IndexLocation
+    from parley.index.store.versions import IndexLocation
 
     if args.repeats < 1:
         raise MeasureUsageError("--repeats must be at least 1")

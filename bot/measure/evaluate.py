@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # bench's scale child reads question files without loading th
     from parley.bot.answer import AnswerEngine
     from parley.bot.answer.types import Answer, Citation
     from parley.bot.measure.peers import PeerRetriever
-    from parley.index.search import Mode
+    from parley.index.search.retriever import Mode
 
 KINDS = ("factual", "contested", "neartopic", "offtopic", "foreign", "markup")
 # Answerable kinds: the corpus answers them (markup: once the markup is read past).

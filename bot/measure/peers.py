@@ -152,7 +152,7 @@ def ask_saved(name: str, out: Path, question: str, model_path: Path) -> str:
 def main(argv: list[str]) -> int:
     import sys
 
-    from parley.index.embed import packaged_model_path
+    from parley.index.build.embed import packaged_model_path
 
     if len(argv) == 4 and argv[0] == "build" and argv[1] in PEER_NAMES:
         print(build_saved(argv[1], Path(argv[2]), Path(argv[3]), packaged_model_path()))

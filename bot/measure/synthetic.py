@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parley.index.build import bm25_input
-from parley.index.chunk import Passage, passage_id
-from parley.index.corpus import IndexedDocument
-from parley.index.sentences import SentenceTable
-from parley.index.store import LoadedIndex
+from parley.index.build.build import bm25_input
+from parley.index.model import IndexedDocument, Passage, passage_id
+from parley.index.store.sentences import SentenceTable
+from parley.index.store.version import LoadedIndex
 
 PASSAGES_PER_DOCUMENT = 50
 

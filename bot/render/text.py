@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.bot import phrases
-from parley.index.corpus import SAFE_URL
+from parley.index.sources.read import SAFE_URL
 
 if TYPE_CHECKING:
     from parley.bot.answer import Answer, Citation, SourceSummary
     from parley.bot.feedback import VoteRecord
     from parley.bot.service import Ready
-    from parley.index.build import BuildReport
-    from parley.index.corpus import IndexedDocument
-    from parley.index.manifest import Manifest
-    from parley.index.search import Hit
+    from parley.index.build.build import BuildReport
+    from parley.index.model import IndexedDocument
+    from parley.index.search.retriever import Hit
+    from parley.index.store.manifest import Manifest
 
 HEADINGS = {
     "answer": "From the corpus",

@@ -9,8 +9,8 @@ import pytest
 from parley.bot.answer import AnswerEngine
 from parley.bot.feedback import FeedbackStore, SeenEvents
 from parley.bot.service import Service
-from parley.index.build import ChunkSettings
-from parley.index.served import Reindexer, ReindexJob, ServedIndex
+from parley.index.build.build import ChunkSettings
+from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 from tests.helpers import CLAIM_LABELS, NeverEmbeds
 
 

@@ -15,8 +15,8 @@ from parley.bot.answer import Answer, AnswerEngine, Perspective, clean_question
 from parley.bot.phrases import MENTION_HINT, MORE_GONE
 from parley.bot.render.discord_embeds import escape
 from parley.bot.render.text import shown_quote
-from parley.index.served import ServedIndex
-from parley.index.versions import IndexLocation
+from parley.index.search.served import ServedIndex
+from parley.index.store.versions import IndexLocation
 from tests.adapters.harness import discord_config, discord_endpoints, running_bot
 from tests.answers import (
     CONTESTED,

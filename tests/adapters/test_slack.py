@@ -375,8 +375,8 @@ class _BrokenEncoder:
 def test_an_unexpected_error_is_an_apology_where_the_user_asked_and_a_trace_in_the_log(
         make_service, built_index, fake, seen, caplog):
     from parley.bot.answer import AnswerEngine
-    from parley.index.served import ServedIndex
-    from parley.index.versions import IndexLocation
+    from parley.index.search.served import ServedIndex
+    from parley.index.store.versions import IndexLocation
 
     broken = make_service(AnswerEngine(ServedIndex(IndexLocation(built_index[0]), encoder=_BrokenEncoder())))
     server = Server(broken, fake, seen)

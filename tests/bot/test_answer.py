@@ -9,7 +9,7 @@ import pytest
 from parley.bot.answer import EmptyQuestionError
 from parley.bot.answer.compose import tally
 from parley.bot.measure.evaluate import evaluate, load_questions
-from parley.index.stance import CLAIM_FRAMINGS
+from parley.index.model import CLAIM_FRAMINGS
 from tests.helpers import EVAL_DIR
 
 EXTRA_QUESTIONS = [

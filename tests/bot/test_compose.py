@@ -7,9 +7,8 @@ from types import MappingProxyType
 import pytest
 
 from parley.bot.answer.compose import AnswerSettings, compose, question_kind
-from parley.index.chunk import Passage
-from parley.index.corpus import IndexedDocument
-from parley.index.search import ClaimHit, Hit, Retrieval, SentenceMatch
+from parley.index.model import IndexedDocument, Passage
+from parley.index.search.retriever import ClaimHit, Hit, Retrieval, SentenceMatch
 
 RACE_TEXT = ("Chips are the front line. Washington must win the AI race before Beijing does. "
              "Export controls buy time.")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from parley.bot.registry import DatabaseRegistry
-from parley.index.build import ChunkSettings, build_index
+from parley.index.build.build import ChunkSettings, build_index
 from parley.index.errors import BuildLockedError, UnknownVersionError
-from parley.index.served import Reindexer, ReindexJob, ServedIndex, VersionFollower
-from parley.index.versions import IndexLocation
+from parley.index.search.served import Reindexer, ReindexJob, ServedIndex, VersionFollower
+from parley.index.store.versions import IndexLocation
 from tests.helpers import CORPUS_DIR, LUNAR_NOTE
 
 

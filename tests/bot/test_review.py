@@ -12,8 +12,8 @@ from parley.bot import phrases
 from parley.bot.answer import AnswerEngine
 from parley.bot.feedback import FeedbackStore
 from parley.bot.service import Refused, Reviewed, Service, User
-from parley.index.build import ChunkSettings
-from parley.index.served import Reindexer, ReindexJob, ServedIndex
+from parley.index.build.build import ChunkSettings
+from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 from tests.helpers import NeverEmbeds, flag_first_race_quote, race_quotes, run_parley
 
 CURATOR = User("discord", "42")
@@ -89,7 +89,7 @@ def test_decisions_from_many_curators_at_once_are_all_kept(tmp_path, engine):
     """Several bot processes write the same labels file: no decision may be lost."""
     import threading
 
-    from parley.index.review import record_decision, review_queue
+    from parley.index.build.review import record_decision, review_queue
 
     labels = tmp_path / "claim-labels.jsonl"
     labels.write_text("")

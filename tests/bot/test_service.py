@@ -10,8 +10,8 @@ from parley.bot import phrases
 from parley.bot.answer import AnswerEngine
 from parley.bot.feedback import FeedbackStore
 from parley.bot.service import Asked, Refused, Reindexed, Service, User, Wait
-from parley.index.build import ChunkSettings
-from parley.index.served import Reindexer, ReindexJob, ServedIndex
+from parley.index.build.build import ChunkSettings
+from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 from tests import answers as scripted
 from tests.helpers import CLAIM_LABELS
 

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from parley.bot.measure.evaluate import normalise
-from parley.index.clean import clean_text
-from parley.index.corpus import load_corpus
+from parley.index.sources.clean import clean_text
+from parley.index.sources.read import load_corpus
 from tests.helpers import CORPUS_DIR, EVAL_DIR
 
 ARTICLE = [

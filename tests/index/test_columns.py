@@ -7,11 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from parley.index.chunk import Passage
-from parley.index.claims import ClaimIndex, centred
-from parley.index.columns import DocumentTable, PassageTable, RowFile, dots
-from parley.index.corpus import IndexedDocument
-from parley.index.sentences import SentenceTable
+from parley.index.model import IndexedDocument, Passage
+from parley.index.store.claims import ClaimIndex, centred
+from parley.index.store.columns import DocumentTable, PassageTable, RowFile, dots
+from parley.index.store.sentences import SentenceTable
 
 
 def test_row_file_reads_rows_as_numpy_would(tmp_path):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from parley.index.corpus import load_corpus, read_document
 from parley.index.errors import CorpusError
+from parley.index.sources.read import load_corpus, read_document
 from tests.helpers import CORPUS_DIR
 
 
@@ -181,7 +181,7 @@ def test_unreadable_files_and_folders_as_an_unprivileged_user():
     nobody can enter (skipped where nobody cannot import Parley, e.g. a checkout under a
     private folder)."""
     probe = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-             "import parley.index.corpus"] if os.geteuid() == 0 else [sys.executable, "-c", "import parley.index.corpus"]
+             "import parley.index.sources.read"] if os.geteuid() == 0 else [sys.executable, "-c", "import parley.index.sources.read"]
     if subprocess.run(probe, capture_output=True, timeout=60).returncode != 0:
         pytest.skip("the unprivileged user cannot import Parley from this checkout")
     with tempfile.TemporaryDirectory() as folder:
@@ -190,7 +190,7 @@ def test_unreadable_files_and_folders_as_an_unprivileged_user():
         write(corpus / "good.txt", "---\ntitle: Good\n---\nFine text.").chmod(0o644)
         write(corpus / "bad.txt", "---\ntitle: T\n---\nText.").chmod(0)
         (corpus / "locked.txt").mkdir(mode=0)
-        script = ("import sys; from pathlib import Path; from parley.index.corpus import load_corpus; "
+        script = ("import sys; from pathlib import Path; from parley.index.sources.read import load_corpus; "
                   "c = load_corpus(Path(sys.argv[1])); "
                   "print([d.doc_id for d in c.documents], sorted((p.file, p.reason) for p in c.problems))")
         result = subprocess.run([*probe[:-2], "-c", script, folder], capture_output=True, text=True, timeout=60)
@@ -201,7 +201,7 @@ def test_unreadable_files_and_folders_as_an_unprivileged_user():
 
 
 def test_a_file_past_the_size_cap_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    monkeypatch.setattr("parley.index.corpus.MAX_DOCUMENT_BYTES", 100)
+    monkeypatch.setattr("parley.index.sources.read.MAX_DOCUMENT_BYTES", 100)
     write(tmp_path / "good.txt", "---\ntitle: Good\n---\nFine text.")
     write(tmp_path / "big.txt", "---\ntitle: Big\n---\n" + "word " * 100)
     loaded = load_corpus(tmp_path)

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from parley.bot.answer import AnswerEngine
-from parley.index.build import build_index
-from parley.index.corpus import load_corpus
-from parley.index.ingest import add_sources
-from parley.index.served import ServedIndex
-from parley.index.versions import IndexLocation
+from parley.index.build.build import build_index
+from parley.index.search.served import ServedIndex
+from parley.index.sources.ingest import add_sources
+from parley.index.sources.read import load_corpus
+from parley.index.store.versions import IndexLocation
 from tests.helpers import PROJECT_DIR, run_parley
 
 FIXTURES = PROJECT_DIR / "tests" / "fixtures" / "curate"
@@ -133,7 +133,7 @@ def test_unusable_inputs_get_one_clear_line_and_leave_nothing_behind(tmp_path, n
 
 
 def test_an_input_over_the_size_cap_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setattr("parley.index.ingest.MAX_DOCUMENT_BYTES", 100)
+    monkeypatch.setattr("parley.index.sources.ingest.MAX_DOCUMENT_BYTES", 100)
     source = tmp_path / "long.txt"
     source.write_text("A sentence about chips. " * 20)
     [outcome] = add_sources([str(source)], tmp_path / "corpus")

@@ -4,9 +4,9 @@ search must return exactly what adding up every posting returns."""
 import numpy as np
 import pytest
 
-from parley.index import lexical, pruned
-from parley.index.lexical import LexicalIndex
-from parley.index.pruned import has_ranges
+from parley.index.store import lexical, pruned
+from parley.index.store.lexical import LexicalIndex
+from parley.index.store.pruned import has_ranges
 
 WORDS = [f"word{i:03d}" for i in range(400)]
 

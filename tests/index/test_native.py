@@ -13,7 +13,8 @@ LARGE = """
 import sys
 from pathlib import Path
 import numpy as np
-from parley.index import lexical, vectors
+from parley.index.store import lexical
+from parley.index.store import vectors
 lexical.PRUNED_ABOVE = vectors.APPROXIMATE_ABOVE = 1_000
 folder, count = Path(sys.argv[1]), 3_000
 """
@@ -28,8 +29,9 @@ vectors.PassageVectors.build(unit / np.linalg.norm(unit, axis=1, keepdims=True))
 
 SERVE = LARGE + """
 import json
-from parley.index import native, pruned
-from parley.index.sentences import SentenceTable
+from parley.index.store import native
+from parley.index.store import pruned
+from parley.index.store.sentences import SentenceTable
 bm25 = lexical.LexicalIndex.load(folder / "bm25", count)
 passages = vectors.PassageVectors.load(folder / "vectors.faiss")
 query = passages.rows(np.array([7]))[0]

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from parley.bot.answer import AnswerEngine
-from parley.index.build import build_index, dense_input
+from parley.index.build.build import build_index, dense_input
 from parley.index.errors import IndexUnreadableError
-from parley.index.manifest import ENCODER_FILE, TOKENIZER_FILE, read_manifest
-from parley.index.served import ServedIndex
+from parley.index.search.served import ServedIndex
+from parley.index.store.manifest import ENCODER_FILE, TOKENIZER_FILE, read_manifest
 from tests.helpers import CLAIM_LABELS, PROJECT_DIR
 
 

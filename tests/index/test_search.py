@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from parley.bot.measure.evaluate import evaluate, load_questions
-from parley.index.lexical import top_rows
+from parley.index.store.lexical import top_rows
 from tests.helpers import EVAL_DIR
 
 
@@ -77,7 +77,7 @@ def test_top_rows_is_exact_at_every_size_and_density(size, scoring):
 def test_bm25_on_its_own_thread_gives_the_same_results(engine, monkeypatch):
     # A large index runs BM25 on another thread while the question is embedded; the hits
     # must be exactly those of the inline path.
-    from parley.index import search
+    from parley.index.search import retriever as search
 
     questions = [q.q for q in load_questions(EVAL_DIR / "dev.jsonl")]
     inline = [[(h.row, round(h.score, 6)) for h in engine.search(q, 5)] for q in questions]

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from parley.index.build import build_index
+from parley.index.build.build import build_index
 from tests.helpers import CLAIM_LABELS, CORPUS_DIR, PARLEY, run_parley
 
 
@@ -122,8 +122,8 @@ def test_hot_swap_under_load_fails_no_question_and_mixes_no_versions(index_copy,
     import threading
 
     from parley.bot.answer import AnswerEngine
-    from parley.index.build import ChunkSettings
-    from parley.index.served import Reindexer, ReindexJob, ServedIndex
+    from parley.index.build.build import ChunkSettings
+    from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 
     served = ServedIndex(index_copy)
     engine = AnswerEngine(served)
@@ -174,7 +174,7 @@ def test_a_replica_follows_a_version_that_another_process_published(index_copy, 
     """Replicas share one index directory; whichever process re-indexes, the others must
     start answering from the new version on their own, without a restart."""
     from parley.bot.answer import AnswerEngine
-    from parley.index.served import ServedIndex
+    from parley.index.search.served import ServedIndex
 
     replica = AnswerEngine(ServedIndex(index_copy, follow_seconds=0.0))
     before = replica.served.retriever().index.directory

@@ -3,7 +3,7 @@
 import re
 
 from parley.bot.measure.evaluate import holds, load_questions
-from parley.index.spelling import corrected, count_words
+from parley.index.store.spelling import corrected, count_words
 from tests.helpers import EVAL_DIR
 
 CORPUS = count_words(["The government of China answered the export controls on Nvidia chips.",

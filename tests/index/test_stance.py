@@ -4,18 +4,17 @@ a confidence, passages framed by their claims, the classifier measured honestly.
 import json
 import shutil
 
-from parley.index.build import build_index
-from parley.index.stance import (
-    CLAIM_FRAMINGS,
+from parley.index.build.build import build_index
+from parley.index.build.stance import (
     CLASSIFIER_CONFIDENCE,
     Claim,
-    claim_key,
     cross_validate,
     label_claims,
     labels_fingerprint,
     load_labels,
     passage_stance,
 )
+from parley.index.model import CLAIM_FRAMINGS, claim_key
 from tests.helpers import CLAIM_LABELS, CORPUS_DIR
 
 

@@ -13,7 +13,7 @@ from tests.helpers import PROJECT_DIR
 PACKAGES = {"parley.bot": PROJECT_DIR / "bot", "parley.index": PROJECT_DIR / "index"}
 # What serves questions: every surface, the service, the answer core and its renderers.
 SERVING_ROOTS = ("parley.bot.adapters", "parley.bot.service", "parley.bot.answer", "parley.bot.render",
-                 "parley.bot.wiring", "parley.index.served")
+                 "parley.bot.wiring", "parley.index.search.served")
 
 
 def modules() -> dict[str, Path]:
@@ -79,8 +79,8 @@ def test_the_index_imports_nothing_from_the_bot():
 
 def test_the_answer_core_sees_the_index_only_through_search_results():
     # Search results and the plain types they carry; the engine also holds the served index.
-    allowed = ("parley.index.search", "parley.index.corpus", "parley.index.chunk", "parley.index.errors",
-               "parley.index.served")
+    allowed = ("parley.index.search.retriever", "parley.index.sources.read", "parley.index.build.chunk", "parley.index.errors",
+               "parley.index.search.served")
     core = {name: targets for name, targets in graph().items() if name.startswith("parley.bot.answer")}
     reached = {t for targets in core.values() for t in targets if t.startswith("parley.index")}
     assert sorted(t for t in reached if not t.startswith(allowed)) == []

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.manifest import ENCODER_FILE, TOKENIZER_FILE, EncoderRecord, ModelInfo
+from parley.index.store.manifest import ENCODER_FILE, TOKENIZER_FILE, EncoderRecord, ModelInfo
 
 
 class OnnxQueryEncoder:

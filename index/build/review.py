@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.stance import CLAIM_FRAMINGS, claim_key
-from parley.index.store import LoadedIndex
+from parley.index.model import CLAIM_FRAMINGS, claim_key
+from parley.index.store.version import LoadedIndex
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ class LexicalIndex:
     def save(self, directory: Path) -> None:
         self._bm25.save(str(directory), show_progress=False)
         if self.count > PRUNED_ABOVE:
-            from parley.index.pruned import write_ranges
+            from parley.index.store.pruned import write_ranges
 
             scores = self._bm25.scores
             write_ranges(directory, scores["data"], scores["indices"], scores["indptr"], self.count)
@@ -150,7 +150,7 @@ class LexicalIndex:
         bm25 = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
         pruned = None
         if count > PRUNED_ABOVE:
-            from parley.index.pruned import PrunedBM25
+            from parley.index.store.pruned import PrunedBM25
 
             pruned = PrunedBM25(directory, bm25.scores["data"], bm25.scores["indices"], count)
         return cls(bm25, count, pruned)

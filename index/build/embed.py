@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from parley.index.errors import ParleyError
-from parley.index.manifest import ModelInfo
+from parley.index.store.manifest import ModelInfo
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parley.index.embed import Embedder
+from parley.index.build.embed import Embedder
 from parley.index.errors import ParleyError
-from parley.index.manifest import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, EncoderRecord, file_sha256
+from parley.index.store.manifest import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, EncoderRecord, file_sha256
 
 
 def export_query_encoder(embedder: Embedder, directory: Path) -> EncoderRecord:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.columns import RowFile, dots
+from parley.index.store.columns import RowFile, dots
 
 # Exact search reads every vector for every question. Past ~20k passages (30 MB of
 # vectors, more than the CPU cache) its p95 passes 2 ms and grows linearly: 7 ms at 50k,

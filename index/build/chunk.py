@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Literal, get_args
+
+from parley.index.model import Passage, passage_id
 
 # A sentence ends at . ! or ? (perhaps followed by closing quotes or brackets), before
 # whitespace and something that can open a sentence.
@@ -27,39 +28,12 @@ _WORD = re.compile(r"\S+")
 MAX_SENTENCE_WORDS = 200
 
 
-# The one stance vocabulary: the two framings, and "neutral" for context that frames neither.
-Stance = Literal["race", "cooperation", "neutral"]
-STANCES: tuple[Stance, ...] = get_args(Stance)
-FRAMINGS: tuple[Stance, ...] = ("race", "cooperation")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrievable unit: ``text == cleaned_text[start:end]`` of document ``doc_id``.
-
-    ``stance`` is how the passage frames US-China AI relations, set at index time.
-    """
-
-    passage_id: str
-    doc_id: str
-    text: str
-    start: int
-    end: int
-    stance: Stance = "neutral"
-    stance_confidence: float = 0.0
-
-
 @dataclass(frozen=True)
 class _Sentence:
     start: int
     end: int
     words: int
     ends_paragraph: bool
-
-
-def passage_id(doc_id: str, text: str) -> str:
-    """A stable id from the content: the same words in the same document, the same id."""
-    return hashlib.sha256(f"{doc_id}\n{text}".encode()).hexdigest()[:16]
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

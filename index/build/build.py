@@ -17,10 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.chunk import Passage, chunk_document, split_sentences
-from parley.index.clean import clean_text
-from parley.index.corpus import CorpusProblem, IndexedDocument, SourceDocument, load_corpus
-from parley.index.embed import PASSAGE_CHARS, Embedder, encode_in_batches
+from parley.index.build.chunk import chunk_document, split_sentences
+from parley.index.model import Passage
+from parley.index.sources.clean import clean_text
+from parley.index.model import IndexedDocument
+from parley.index.sources.read import CorpusProblem, SourceDocument, load_corpus
+from parley.index.build.embed import PASSAGE_CHARS, Embedder, encode_in_batches
 from parley.index.errors import (
     CorpusError,
     IndexUnreadableError,
@@ -28,7 +30,7 @@ from parley.index.errors import (
     ParleyError,
     VersionMismatchError,
 )
-from parley.index.manifest import (
+from parley.index.store.manifest import (
     ENCODER_FILE,
     EXPORT_SCHEME,
     TOKENIZER_FILE,
@@ -37,13 +39,14 @@ from parley.index.manifest import (
     file_sha256,
     read_manifest,
 )
-from parley.index.onnx_export import export_query_encoder
-from parley.index.query_encoder import OnnxQueryEncoder
-from parley.index.sentences import SentenceTable
-from parley.index.stance import CLAIM_FRAMINGS, Claim, label_claims, labels_fingerprint, load_labels, passage_stance
-from parley.index.store import COMMON_WORDS, LoadedIndex, common_english_words, read_common_words, write_index
-from parley.index.vectors import APPROXIMATE_ABOVE
-from parley.index.versions import IndexLocation, VersionRegistry
+from parley.index.build.onnx_export import export_query_encoder
+from parley.index.store.query_encoder import OnnxQueryEncoder
+from parley.index.store.sentences import SentenceTable
+from parley.index.build.stance import Claim, label_claims, labels_fingerprint, load_labels, passage_stance
+from parley.index.model import CLAIM_FRAMINGS
+from parley.index.store.version import COMMON_WORDS, LoadedIndex, common_english_words, read_common_words, write_index
+from parley.index.store.vectors import APPROXIMATE_ABOVE
+from parley.index.store.versions import IndexLocation, VersionRegistry
 
 # Bump when cleaning or chunking rules change, or what a version holds: every document is
 # then re-cut (vectors of passages whose text did not change are still reused). 3: the

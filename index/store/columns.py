@@ -28,9 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.chunk import STANCES, Passage
-from parley.index.corpus import DocumentHeader, IndexedDocument
-from parley.index.native import HALF_TO_SINGLE, half_dots, read_rows
+from parley.index.model import STANCES, DocumentHeader, IndexedDocument, Passage
+from parley.index.store.native import HALF_TO_SINGLE, half_dots, read_rows
 
 _DOCUMENT_CACHE = 256  # decoded documents kept per version
 _PASSAGE_CACHE = 4096

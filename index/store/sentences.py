@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.columns import RowFile, dots
+from parley.index.store.columns import RowFile, dots
 
 _COLUMNS = ("rows", "spans", "framing", "confidence", "reviewed", "speaker_ids")
 # Vectors up to this size are simply read into memory (about 80,000 sentences, 20,000

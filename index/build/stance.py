@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.chunk import FRAMINGS, Stance
+from parley.index.model import CLAIM_FRAMINGS, FRAMINGS, ClaimFraming, Stance, claim_key
 from parley.index.errors import ParleyError
 
 # Bump when the cues or the classifier change: framings are then recomputed.
@@ -28,7 +28,6 @@ STANCE_VERSION = 2
 # What the classifier must reach before its label is shown as a framing. Measured
 # leave-one-document-out on the reviewed labels (`parley eval` prints it): see README.
 CLASSIFIER_CONFIDENCE = 0.6
-CLAIM_FRAMINGS = ("none", *FRAMINGS)  # index = the code stored per sentence
 
 _CUES: dict[str, list[str]] = {
     "race": [
@@ -48,11 +47,6 @@ _CUES: dict[str, list[str]] = {
     ],
 }
 _COMPILED = {stance: [re.compile(c) for c in cues] for stance, cues in _CUES.items()}
-
-
-def claim_key(doc_id: str, text: str) -> str:
-    """The key of a sentence's label: its document and its exact text."""
-    return hashlib.sha256(f"{doc_id}\n{text}".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Protocol
 
 from parley.index.errors import BuildLockedError, NoIndexError
-from parley.index.manifest import Manifest, read_manifest, verify_contents
-from parley.index.store import LoadedIndex, fsync_directory, load_index
+from parley.index.store.manifest import Manifest, read_manifest, verify_contents
+from parley.index.store.version import LoadedIndex, fsync_directory, load_index
 
 CURRENT = "current"
 VERSIONS = "versions"

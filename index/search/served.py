@@ -22,12 +22,12 @@ from parley.index.errors import (
     UnknownVersionError,
     VersionMismatchError,
 )
-from parley.index.search import QueryEncoder, Retriever, SearchSettings
-from parley.index.versions import IndexLocation, VersionRegistry
+from parley.index.search.retriever import QueryEncoder, Retriever, SearchSettings
+from parley.index.store.versions import IndexLocation, VersionRegistry
 
 if TYPE_CHECKING:  # the build loads only when a re-index runs: answering never needs it
-    from parley.index.build import BuildReport, ChunkSettings
-    from parley.index.embed import Embedder
+    from parley.index.build.build import BuildReport, ChunkSettings
+    from parley.index.build.embed import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class Reindexer:
         if not self._running.acquire(blocking=False):
             raise BuildLockedError("A re-index is already running; its result will be served when it ends.")
         try:
-            from parley.index.build import build_index
+            from parley.index.build.build import build_index
 
             if self.before_build is not None:
                 self.before_build()

@@ -204,25 +204,3 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
             )
         metadata[key] = value.strip()
     raise ValueError("metadata is not closed by a second '---' line")
-
-
-@dataclass(frozen=True)
-class DocumentHeader:
-    """A served document without its text: what listings (``/sources``) need."""
-
-    doc_id: str
-    title: str
-    publisher: str
-    url: str | None
-    date: str | None
-    kind: str | None
-    content_sha256: str
-    passage_count: int
-
-
-@dataclass(frozen=True)
-class IndexedDocument(DocumentHeader):
-    """A document as served: its metadata and the cleaned text quotes are cut from (plain
-    data the answer core reads through a search's results)."""
-
-    text: str

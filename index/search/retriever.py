@@ -5,9 +5,8 @@
   one-sentence answer inside a long passage is not averaged away;
 - BM25 over the passage (with title and publisher), for names and rare terms.
 
-Fusion is a convex combination of the three, each scaled to [0, 1] over this query's
-candidates. Unlike reciprocal-rank fusion it keeps how *much* better one passage is than
-the next. MMR then keeps near-duplicates (the same point made twice) out of the top.
+The three are fused and diversified (MMR keeps the same point made twice out of the top)
+by ``fusion.py``.
 
 ``Retriever.retrieve`` returns one frozen ``Retrieval``: the hits, each with the sentences
 of its passage scored against the question, and the lexical signals the answer core's
@@ -25,13 +24,12 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from parley.index.chunk import Passage
-from parley.index.columns import dots
-from parley.index.corpus import IndexedDocument
-from parley.index.lexical import bm25_tokens, specific_terms
-from parley.index.spelling import corrected
-from parley.index.stance import CLAIM_FRAMINGS
-from parley.index.store import LoadedIndex
+from parley.index.model import CLAIM_FRAMINGS, ClaimFraming, IndexedDocument, Passage
+from parley.index.search.fusion import claim_relevance, diversify, fuse, min_max, sentence_relevance
+from parley.index.store.columns import dots
+from parley.index.store.lexical import bm25_tokens, specific_terms
+from parley.index.store.spelling import corrected
+from parley.index.store.version import LoadedIndex
 
 # Claims of each framing kept per question, and how alike two sentences must be to count
 # as the same point (cosine of their vectors).
@@ -82,10 +80,15 @@ class SentenceMatch:
     cosine: float  # with the question
     overlap: float  # share of the question's (stemmed, stop-worded) terms it holds
     sentence: int = -1  # its index in the index's sentence table
-    framing: str = "none"  # "race", "cooperation" or "none" (stance.py)
+    framing: ClaimFraming = "none"
     speaker: str | None = None
     reviewed: bool = True
     confidence: float = 1.0
+
+    @property
+    def relevance(self) -> float:
+        """Its cosine plus its weighted term overlap (``fusion.sentence_relevance``)."""
+        return sentence_relevance(self.cosine, self.overlap)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class ClaimHit:
     sentence: SentenceMatch
     # How closely it addresses the question: the mean of two cosines, question and claim,
     # question and the claim's passage, each taken after centring on the corpus's mean
-    # sentence vector, plus 0.15 x term overlap. In a corpus that is all about the US,
+    # sentence vector, plus weighted term overlap (``fusion.claim_relevance``). In a corpus that is all about the US,
     # China and AI, raw cosines are dominated by that shared topic, and the same few
     # generic claims would match every question.
     relevance: float
@@ -192,7 +195,7 @@ class Retriever:
         """Every served document's title, in corpus order (read once per version)."""
         return tuple(header.title for header in self.index.documents.headers())
 
-    def _claims_for(self, framing: str, query: np.ndarray, question: str) -> tuple[ClaimHit, ...]:
+    def _claims_for(self, framing: ClaimFraming, query: np.ndarray, question: str) -> tuple[ClaimHit, ...]:
         """The claims of ``framing`` closest to the question, over every claim in the index
         (found by centred cosine in the framing's claim index, claims.py)."""
         query_dot = float(query @ self._mean)
@@ -213,7 +216,7 @@ class Retriever:
             passage_norms * query_norm)
         matches = self._matches(chosen, cosines, question)
         found = [ClaimHit(int(row), self.index.passages[int(row)], match,
-                          round(0.5 * float(c) + 0.5 * float(p) + 0.15 * match.overlap, 4))
+                          claim_relevance(float(c), float(p), match.overlap))
                  for row, c, p, match in zip(rows, centred_cosines, passage_centred, matches)]
         return tuple(sorted(found, key=lambda c: -c.relevance))
 
@@ -348,14 +351,11 @@ class Retriever:
             fused = bm25
         else:
             weights = self.settings
-            fused = (
-                weights.dense_weight * _min_max(dense)
-                + weights.sentence_weight * _min_max(sentence)
-                + weights.bm25_weight * _min_max(bm25)
-            )
+            fused = fuse([(weights.dense_weight, dense), (weights.sentence_weight, sentence),
+                          (weights.bm25_weight, bm25)])
 
         order = self._diversify(rows_array, fused, k) if mode == "hybrid" else np.argsort(-fused)[:k]
-        relevance = _min_max(fused) if mode != "hybrid" else fused
+        relevance = min_max(fused) if mode != "hybrid" else fused
         return [
             Hit(
                 row=int(rows_array[i]),
@@ -371,28 +371,8 @@ class Retriever:
 
     def _diversify(self, rows: np.ndarray, fused: np.ndarray, k: int) -> list[int]:
         """Maximal marginal relevance over the candidates, on passage-vector similarity."""
-        lam = self.settings.mmr_lambda
-        ranked = list(np.argsort(-fused))
-        if lam >= 1.0:
-            return ranked[:k]
-        shortlist = ranked[: max(3 * k, 20)]
-        vectors = self.index.vectors.rows(rows[shortlist])
-        similarity = vectors @ vectors.T
-        chosen: list[int] = []
-        remaining = list(range(len(shortlist)))
-        while remaining and len(chosen) < k:
-            def value(j: int) -> float:
-                redundancy = max((similarity[j, c] for c in chosen), default=0.0)
-                return lam * fused[shortlist[j]] - (1 - lam) * redundancy
+        def similarity_of(shortlist: list[int]) -> np.ndarray:
+            vectors = self.index.vectors.rows(rows[shortlist])
+            return vectors @ vectors.T
 
-            best = max(remaining, key=value)
-            chosen.append(best)
-            remaining.remove(best)
-        return [shortlist[j] for j in chosen]
-
-
-def _min_max(values: np.ndarray) -> np.ndarray:
-    low, high = float(values.min()), float(values.max())
-    if high - low < 1e-9:
-        return np.ones_like(values) if high > 0 else np.zeros_like(values)
-    return (values - low) / (high - low)
+        return diversify(fused, k, self.settings.mmr_lambda, similarity_of)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.sentences import SentenceTable
-from parley.index.vectors import PassageVectors
+from parley.index.store.sentences import SentenceTable
+from parley.index.store.vectors import PassageVectors
 
 
 def centred(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.native import njit
+from parley.index.store.native import njit
 
 RANGE_ROWS = 4096
 # Terms looked up rather than added, at most this share of the floor together (top_k).

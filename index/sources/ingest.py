@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from parley.index.corpus import MAX_DOCUMENT_BYTES, SAFE_URL, body_hash, load_corpus, read_document, read_regular_file
+from parley.index.sources.read import (
+    MAX_DOCUMENT_BYTES,
+    SAFE_URL,
+    body_hash,
+    load_corpus,
+    read_document,
+    read_regular_file,
+)
 
 SUPPORTED = {".html": "web page", ".htm": "web page", ".pdf": "PDF", ".md": "Markdown", ".markdown": "Markdown",
              ".txt": "text"}

@@ -35,13 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.chunk import STANCES, Passage
-from parley.index.claims import ClaimIndex
-from parley.index.columns import PASSAGE_RECORD, DocumentTable, PassageTable
-from parley.index.corpus import IndexedDocument
 from parley.index.errors import IndexUnreadableError
-from parley.index.lexical import LexicalIndex
-from parley.index.manifest import (
+from parley.index.model import CLAIM_FRAMINGS, STANCES, IndexedDocument, Passage
+from parley.index.store.claims import ClaimIndex
+from parley.index.store.columns import PASSAGE_RECORD, DocumentTable, PassageTable
+from parley.index.store.lexical import LexicalIndex
+from parley.index.store.manifest import (
     ENCODER_FILE,
     FORMAT_VERSION,
     MANIFEST,
@@ -54,11 +53,10 @@ from parley.index.manifest import (
     read_manifest,
     verify_contents,
 )
-from parley.index.query_encoder import OnnxQueryEncoder
-from parley.index.sentences import SentenceTable
-from parley.index.spelling import count_words, read_words, words_text
-from parley.index.stance import CLAIM_FRAMINGS
-from parley.index.vectors import PassageVectors
+from parley.index.store.query_encoder import OnnxQueryEncoder
+from parley.index.store.sentences import SentenceTable
+from parley.index.store.spelling import count_words, read_words, words_text
+from parley.index.store.vectors import PassageVectors
 
 DOCUMENTS = "documents.json"
 DOCUMENT_TEXT = "document-text.bin"
