@@ -17,11 +17,10 @@ from pathlib import Path
 
 from parley.bot import curate
 from parley.bot.answer.question import EmptyQuestionError, is_blank
-from parley.bot.feedback import MAX_RETENTION_DAYS
 from parley.bot.render import text as render
-from parley.bot.settings import Settings, SettingsError, load_settings
+from parley.bot.settings import MAX_RETENTION_DAYS, Settings, SettingsError, load_settings
 from parley.bot.wiring import build_engine, build_feedback, build_location, index_corpus
-from parley.index.errors import ParleyError
+from parley.index import ParleyError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

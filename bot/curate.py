@@ -47,7 +47,7 @@ def feedback_gaps(args: argparse.Namespace, settings: Settings) -> int:
     from collections import Counter
 
     from parley.bot.wiring import build_feedback
-    from parley.index.store.lexical import bm25_tokens
+    from parley.index import bm25_tokens
 
     questions = build_feedback(settings).unanswered()
     words = [set(re.findall(r"[a-z0-9][a-z0-9'-]+", q.lower())) for q in questions]
@@ -79,7 +79,7 @@ def feedback_gaps(args: argparse.Namespace, settings: Settings) -> int:
 def _corpus_knows(settings: Settings):
     """Whether the served corpus uses a word; without an index, nothing is known."""
     from parley.bot.wiring import build_location
-    from parley.index.errors import ParleyError
+    from parley.index import ParleyError
 
     try:
         lexical = build_location(settings).open().lexical
@@ -90,7 +90,7 @@ def _corpus_knows(settings: Settings):
 
 def corpus_add(args: argparse.Namespace, settings: Settings) -> int:
     """One line per input; exit 1 when any input was not added."""
-    from parley.index.sources.ingest import add_sources
+    from parley.index import add_sources
 
     outcomes = add_sources(args.inputs, settings.corpus_dir, show_progress=sys.stderr.isatty() and not args.json)
     for outcome in outcomes:

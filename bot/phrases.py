@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from parley.bot.answer.question import EmptyQuestionError
-from parley.index.errors import IndexUnreadableError, NoIndexError, ParleyError
+from parley.index import IndexUnreadableError, NoIndexError, ParleyError
 
 CORPUS_SCOPE = "the debate over whether the US and China are in an AI race or should cooperate on AI safety"
 _NOT_FOUND = "Sorry, I couldn't find anything in the corpus that answers {what}."

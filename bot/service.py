@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING
 
 from parley.bot import phrases
 from parley.bot.answer import Answer, AnswerEngine, SourceSummary
-from parley.bot.database import StoreUnavailable
-from parley.bot.feedback import FeedbackStore, SharedCooldown, Vote
-from parley.index.errors import BuildLockedError, ParleyError
+from parley.bot.state.cooldown import SharedCooldown
+from parley.bot.state.database import StoreUnavailable
+from parley.bot.state.votes import FeedbackStore, Vote
+from parley.index import BuildLockedError, ParleyError
 
 if TYPE_CHECKING:
-    from parley.index.build.build import BuildReport
-    from parley.index.build.review import ClaimToReview
-    from parley.index.search.served import Reindexer, VersionFollower
+    from parley.index import BuildReport, ClaimToReview, Reindexer, VersionFollower
 
 log = logging.getLogger("parley.service")
 
@@ -200,7 +199,7 @@ class Service:
         refused = self._may_review(user, admin=admin)
         if refused:
             return refused
-        from parley.index.build.review import review_queue
+        from parley.index import review_queue
 
         try:
             flagged = self.feedback.flagged_passages() if self.feedback else {}
@@ -219,7 +218,7 @@ class Service:
         refused = self._may_review(user, admin=admin)
         if refused:
             return refused
-        from parley.index.build.review import find_claim, record_decision
+        from parley.index import find_claim, record_decision
 
         claim = find_claim(self.engine.served.retriever().index, key)
         if claim is None:

@@ -30,12 +30,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from parley.bot.feedback import MAX_RETENTION_DAYS
-from parley.index.errors import ParleyError
+from parley.index import ParleyError
 
 DEFAULT_CONFIG = Path(str(files("parley.config") / "parley.toml"))
 CLAIM_LABELS_FILE = "claim-labels.jsonl"
 ENV_PREFIX = "PARLEY_"
+MAX_RETENTION_DAYS = 36_500  # 100 years: more is a typo, and would overflow the date arithmetic
 _PATH_SETTINGS = ("corpus_dir", "index_dir", "model_path", "claim_labels", "feedback_db")
 
 

@@ -12,31 +12,28 @@ from parley.bot.settings import Settings
 
 if TYPE_CHECKING:
     from parley.bot.answer import AnswerEngine
-    from parley.bot.database import Database
-    from parley.bot.feedback import FeedbackStore
     from parley.bot.service import Service
-    from parley.index.build.build import BuildReport, ChunkSettings
-    from parley.index.build.embed import Embedder
-    from parley.index.search.served import Reindexer
-    from parley.index.store.versions import IndexLocation, VersionRegistry
+    from parley.bot.state.database import Database
+    from parley.bot.state.votes import FeedbackStore
+    from parley.index import BuildReport, ChunkSettings, Embedder, IndexLocation, Reindexer, VersionRegistry
 
 
 def build_embedder(settings: Settings) -> Embedder:
     """The build-time embedder; its model loads only when something is embedded."""
-    from parley.index.build.embed import Embedder, packaged_model_path
+    from parley.index import Embedder, packaged_model_path
 
     return Embedder(settings.model_path or packaged_model_path(), batch_size=settings.embed_batch_size)
 
 
 def build_location(settings: Settings) -> IndexLocation:
     """The index folder: its versions and the ``current`` link."""
-    from parley.index.store.versions import IndexLocation
+    from parley.index import IndexLocation
 
     return IndexLocation(settings.index_dir)
 
 
 def build_chunking(settings: Settings) -> ChunkSettings:
-    from parley.index.build.build import ChunkSettings
+    from parley.index import ChunkSettings
 
     return ChunkSettings(settings.chunk_min_words, settings.chunk_max_words)
 
@@ -45,7 +42,7 @@ def index_corpus(settings: Settings, *, full: bool = False, strict: bool = False
                  show_progress: bool = False) -> BuildReport:
     """``parley index build``: the corpus into a new served version (incremental unless
     ``full``); with PostgreSQL, published for every host, one build at a time across them."""
-    from parley.index.build.build import build_index
+    from parley.index import build_index
 
     registry = None
     if settings.database_url:
@@ -62,7 +59,7 @@ def build_registry(feedback: FeedbackStore) -> VersionRegistry | None:
     host), the index directory's ``current`` link is that agreement already."""
     if feedback.database.dialect != "postgresql":
         return None
-    from parley.bot.registry import DatabaseRegistry
+    from parley.bot.state.registry import DatabaseRegistry
 
     return DatabaseRegistry(feedback.database)
 
@@ -72,7 +69,7 @@ def sync_decisions(settings: Settings, feedback: FeedbackStore) -> None:
     on other hosts, from the database, written into it (in the order they were made)."""
     if settings.claim_labels is None or feedback.database.dialect != "postgresql":
         return
-    from parley.index.build.review import write_decisions
+    from parley.index import write_decisions
 
     write_decisions(settings.claim_labels, feedback.decisions())
 
@@ -83,7 +80,7 @@ def build_engine(settings: Settings, registry: VersionRegistry | None = None) ->
     from threadpoolctl import threadpool_limits
 
     from parley.bot.answer import AnswerEngine
-    from parley.index.search.served import ServedIndex
+    from parley.index import ServedIndex
 
     # Answering multiplies small matrices (a hundred rows at most). Multi-threaded BLAS
     # costs more to wake its threads than the product itself, 10-20 ms on a busy 2-core
@@ -95,7 +92,7 @@ def build_engine(settings: Settings, registry: VersionRegistry | None = None) ->
 
 def build_reindexer(settings: Settings, engine: AnswerEngine, feedback: FeedbackStore | None = None) -> Reindexer:
     """Re-indexing from a chat command, into the index ``engine`` serves."""
-    from parley.index.search.served import Reindexer, ReindexJob
+    from parley.index import Reindexer, ReindexJob
 
     job = ReindexJob(settings.corpus_dir, build_chunking(settings), settings.claim_labels)
     before = (lambda: sync_decisions(settings, feedback)) if feedback is not None else None
@@ -106,7 +103,7 @@ def build_reindexer(settings: Settings, engine: AnswerEngine, feedback: Feedback
 def build_database(settings: Settings) -> Database:
     """The store every process shares: PostgreSQL when ``database_url`` is set, else the
     SQLite file ``feedback_db``."""
-    from parley.bot.database import open_database
+    from parley.bot.state.database import open_database
 
     url = settings.database_url.get_secret_value() if settings.database_url else None
     return open_database(url, settings.feedback_db)
@@ -114,7 +111,7 @@ def build_database(settings: Settings) -> Database:
 
 def build_feedback(settings: Settings) -> FeedbackStore:
     """Votes on answers (and, through its database, cooldowns and de-duplication)."""
-    from parley.bot.feedback import FeedbackStore
+    from parley.bot.state.votes import FeedbackStore
 
     return FeedbackStore(build_database(settings))
 
@@ -124,7 +121,7 @@ def build_service(settings: Settings, *, local: bool = False) -> Service:
     cooldown and records answers for their vote buttons; the local console (``local``: one
     person, no buttons) has neither, and leaves the feedback file alone."""
     from parley.bot.service import Service
-    from parley.index.search.served import VersionFollower
+    from parley.index import VersionFollower
 
     feedback = None if local else build_feedback(settings)
     registry = build_registry(feedback) if feedback is not None else None

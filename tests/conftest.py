@@ -21,7 +21,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 SHARED_SERVER_URL = os.environ.pop("PARLEY_DATABASE_URL", None)
 
 from parley.bot.answer import AnswerEngine  # noqa: E402
-from parley.bot.database import Database, open_database  # noqa: E402
+from parley.bot.state.database import Database, open_database  # noqa: E402
 from parley.index.build.build import BuildReport, build_index  # noqa: E402
 from parley.index.build.embed import Embedder, packaged_model_path  # noqa: E402
 from parley.index.search.served import ServedIndex  # noqa: E402

@@ -59,7 +59,7 @@ def race_quotes(answer) -> list[str]:
 def store_env(database) -> dict[str, str]:
     """The settings that point a `parley` process at ``database`` (a SQLite file or a
     PostgreSQL database)."""
-    from parley.bot.database import SqliteDatabase
+    from parley.bot.state.database import SqliteDatabase
 
     if isinstance(database, SqliteDatabase):
         return {"PARLEY_FEEDBACK_DB": str(database.path)}

@@ -17,7 +17,7 @@ from parley.bot import phrases
 from parley.bot.render.text import describe_build, render_plain, render_sources
 from parley.bot.service import Reindexed, Service, User, Wait
 from parley.bot.settings import Settings
-from parley.index.errors import ParleyError
+from parley.index import ParleyError
 
 log = logging.getLogger("parley.console")
 

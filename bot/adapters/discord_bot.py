@@ -41,7 +41,7 @@ from parley.bot.render.discord_embeds import DiscordMessage, escape, render_answ
 from parley.bot.render.text import describe_build, offers_more
 from parley.bot.service import Asked, Ready, Refused, Reindexed, Service, User
 from parley.bot.settings import Settings, SettingsError
-from parley.index.errors import ParleyError
+from parley.index import ParleyError
 
 log = logging.getLogger("parley.discord")
 NO_PINGS = discord.AllowedMentions.none()

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import discord
 
 from parley.bot import phrases
-from parley.bot.feedback import Vote
 from parley.bot.service import User
+from parley.bot.state.votes import Vote
 
 if TYPE_CHECKING:
     from parley.bot.adapters.discord_bot import ParleyBot

@@ -23,10 +23,10 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 
 from parley.bot.adapters.slack_http import EVENTS_PATH, http_server
 from parley.bot.adapters.slack_listeners import SlackListeners
-from parley.bot.feedback import SeenEvents
 from parley.bot.render.slack_blocks import FRAMING_ACTION, MORE_ACTION, REVIEW_ACTIONS, VOTE_ACTIONS
 from parley.bot.service import Ready, Service
 from parley.bot.settings import Settings, SettingsError
+from parley.bot.state.events import SeenEvents
 
 log = logging.getLogger("parley.slack")
 

@@ -26,8 +26,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from parley.bot.database import StoreUnavailable
-from parley.bot.feedback import SeenEvents
+from parley.bot.state.database import StoreUnavailable
+from parley.bot.state.events import SeenEvents
 
 log = logging.getLogger("parley.slack")
 EVENTS_PATH = "/slack/events"

@@ -20,8 +20,6 @@ from slack_sdk import WebClient
 
 from parley.bot import phrases
 from parley.bot.answer.question import is_blank
-from parley.bot.database import StoreUnavailable
-from parley.bot.feedback import SeenEvents
 from parley.bot.render.chart import FILENAME as CHART_FILE
 from parley.bot.render.chart import sources_chart
 from parley.bot.render.slack_blocks import (
@@ -35,7 +33,9 @@ from parley.bot.render.slack_blocks import (
 )
 from parley.bot.render.text import describe_build
 from parley.bot.service import Asked, Refused, Reindexed, Service, User, Wait
-from parley.index.errors import ParleyError
+from parley.bot.state.database import StoreUnavailable
+from parley.bot.state.events import SeenEvents
+from parley.index import ParleyError
 
 log = logging.getLogger("parley.slack")
 PLATFORM = "slack"

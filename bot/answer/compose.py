@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 from parley.bot.answer.quotes import claim_span, quote_parts, quote_span
 from parley.bot.answer.types import FRAMING_SECTIONS, Answer, AnswerKind, Citation, Perspective, QuotePart
-from parley.index.model import IndexedDocument
-from parley.index.search.retriever import ClaimHit, Hit, Retrieval, SentenceMatch
+from parley.index import ClaimHit, Hit, IndexedDocument, Retrieval, SentenceMatch
 
 # Opinion and this-or-that questions about the framings: people asking what to think, not
 # what happened. A yes/no question about the race or cooperation counts too.

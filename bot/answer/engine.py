@@ -8,8 +8,7 @@ from dataclasses import replace
 from parley.bot.answer.compose import AnswerSettings, compose
 from parley.bot.answer.question import clean_question, is_english
 from parley.bot.answer.types import Answer, SourceSummary
-from parley.index.search.retriever import Hit, Mode
-from parley.index.search.served import ServedIndex
+from parley.index import Hit, Mode, ServedIndex
 
 
 class AnswerEngine:

@@ -8,7 +8,7 @@ import html
 import re
 import unicodedata
 
-from parley.index.errors import ParleyError
+from parley.index import ParleyError
 
 MAX_QUESTION_CHARS = 1000
 # Unicode categories never shown as text: controls, format characters (zero-width,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from parley.index.search.retriever import Hit, SentenceMatch
+from parley.index import Hit, SentenceMatch
 
 _LIST_MARKER = re.compile(r"(?:[-•*]|\d+[.)])\s+")
 # A sentence that says who spoke: the quote is widened to it, so the words keep their speaker.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from parley.index.model import Stance
+from parley.index import Stance
 
 # What kind of reply an answer is: it states a fact, it shows the framings of a contested
 # point, the corpus does not cover the question, or the question is not in English.

@@ -30,7 +30,7 @@ import numpy as np
 
 from parley.bot.measure import naive
 from parley.bot.measure.peers import INSTALL_HINT
-from parley.index.errors import ParleyError
+from parley.index import ParleyError
 from parley.index.store.manifest import ENCODER_FILE, TOKENIZER_FILE
 
 COLD_QUESTION = "Should the US and China cooperate on AI safety instead of racing?"
@@ -159,7 +159,7 @@ def warm_latency(engine, naive_encoder, questions: list[str], passes: int, peers
     against the naive build (sentence-transformers query, FAISS flat) and the peers'
     searches (``peers``: peers.PeerRetriever)."""
     from parley.bot.answer import AnswerEngine
-    from parley.index.search.served import ServedIndex
+    from parley.index import ServedIndex
 
     retriever = engine.served.retriever()
     naive_engine = AnswerEngine(ServedIndex(engine.served.location, encoder=naive_encoder))
@@ -197,8 +197,8 @@ def reindex(corpus_dir: Path, claim_labels: Path | None, embedder, repeats: int,
     """Full build (as a new process the way a user runs it, and in this process), one
     edited document, and nothing changed, on a copy of the corpus. Parley's and the naive
     build's process runs alternate, so that a busy moment of the machine hits both."""
-    from parley.index.build.build import build_index, dense_input
-    from parley.index.store.versions import IndexLocation
+    from parley.index import IndexLocation, build_index
+    from parley.index.build.build import dense_input
 
     parley = parley_command()
     full, edit, naive_full, process, naive_process_runs = [], [], [], [], []
@@ -266,8 +266,8 @@ def scale(source_dir: Path, size: int, question_files: list[Path], samples: int 
     import faiss
 
     from parley.bot.measure.synthetic import synthesize
+    from parley.index import IndexLocation
     from parley.index.store.version import load_index, write_index
-    from parley.index.store.versions import IndexLocation
 
     _serving_threads()
     questions = load_questions(question_files)
@@ -372,8 +372,7 @@ def serve_and_measure(root: Path, question_files: list[Path]) -> None:
     latencies and the process's resident memory as JSON. Run in a fresh process
     (``serving`` below): nothing else is counted or competes."""
     from parley.bot.answer import AnswerEngine
-    from parley.index.search.served import ServedIndex
-    from parley.index.store.versions import IndexLocation
+    from parley.index import IndexLocation, ServedIndex
 
     _serving_threads()
     engine = AnswerEngine(ServedIndex(IndexLocation(root)))

@@ -73,7 +73,7 @@ def bench_command(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
     from parley.bot.measure import bench, naive
-    from parley.index.store.versions import IndexLocation
+    from parley.index import IndexLocation
 
     if args.repeats < 1:
         raise MeasureUsageError("--repeats must be at least 1")

@@ -21,13 +21,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from parley.index.errors import ParleyError
+from parley.index import ParleyError
 
 if TYPE_CHECKING:  # bench's scale child reads question files without loading the answer core
     from parley.bot.answer import AnswerEngine
     from parley.bot.answer.types import Answer, Citation
     from parley.bot.measure.peers import PeerRetriever
-    from parley.index.search.retriever import Mode
+    from parley.index import Mode
 
 KINDS = ("factual", "contested", "neartopic", "offtopic", "foreign", "markup")
 # Answerable kinds: the corpus answers them (markup: once the markup is read past).

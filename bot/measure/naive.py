@@ -65,7 +65,7 @@ class NaiveBot:
         import faiss
         from sentence_transformers import SentenceTransformer
 
-        from parley.index.build.embed import packaged_model_path
+        from parley.index import packaged_model_path
 
         self.model = SentenceTransformer(str(packaged_model_path()), device="cpu")
         self.vectors = faiss.read_index(str(version / VECTORS))
@@ -83,7 +83,7 @@ def build(version: Path, out: Path) -> int:
     library's default batches, and write a flat index. Returns the passage count."""
     from sentence_transformers import SentenceTransformer
 
-    from parley.index.build.embed import packaged_model_path
+    from parley.index import packaged_model_path
 
     model = SentenceTransformer(str(packaged_model_path()), device="cpu")
     texts = [f"{title}\n{text}" for title, text in passage_texts(version)]

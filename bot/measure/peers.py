@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from parley.index.errors import ParleyError
+from parley.index import ParleyError
 
 INSTALL_HINT = "pip install -e '.[baselines]'"
 # Per side: each retriever returns this many before the ensemble fuses them, as the
@@ -152,7 +152,7 @@ def ask_saved(name: str, out: Path, question: str, model_path: Path) -> str:
 def main(argv: list[str]) -> int:
     import sys
 
-    from parley.index.build.embed import packaged_model_path
+    from parley.index import packaged_model_path
 
     if len(argv) == 4 and argv[0] == "build" and argv[1] in PEER_NAMES:
         print(build_saved(argv[1], Path(argv[2]), Path(argv[3]), packaged_model_path()))

@@ -14,10 +14,11 @@ import threading
 import time
 from pathlib import Path
 
-from parley.bot.database import Database, open_database
-from parley.bot.feedback import FeedbackStore, SeenEvents
 from parley.bot.measure.bench import Figure, percentile
 from parley.bot.service import Service, User
+from parley.bot.state.database import Database, open_database
+from parley.bot.state.events import SeenEvents
+from parley.bot.state.votes import FeedbackStore
 
 SECTION = "shared store"
 CONCURRENT_REQUESTS = 200

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from parley.index import IndexedDocument, Passage, passage_id
 from parley.index.build.build import bm25_input
-from parley.index.model import IndexedDocument, Passage, passage_id
 from parley.index.store.sentences import SentenceTable
 from parley.index.store.version import LoadedIndex
 

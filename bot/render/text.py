@@ -14,16 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.bot import phrases
-from parley.index.sources.read import SAFE_URL
+from parley.index import SAFE_URL
 
 if TYPE_CHECKING:
     from parley.bot.answer import Answer, Citation, SourceSummary
-    from parley.bot.feedback import VoteRecord
     from parley.bot.service import Ready
-    from parley.index.build.build import BuildReport
-    from parley.index.model import IndexedDocument
-    from parley.index.search.retriever import Hit
-    from parley.index.store.manifest import Manifest
+    from parley.bot.state.votes import VoteRecord
+    from parley.index import BuildReport, Hit, IndexedDocument, Manifest
 
 HEADINGS = {
     "answer": "From the corpus",

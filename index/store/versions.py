@@ -50,7 +50,7 @@ class PublishedVersion:
 
 class VersionRegistry(Protocol):
     """Where hosts that may not share a file system agree on the version to serve (the
-    shared database's ``index_versions``; parley.bot.registry). The ``current`` link is
+    shared database's ``index_versions``; parley.bot.state.registry). The ``current`` link is
     then each host's own copy of that agreement."""
 
     def build_lock(self) -> AbstractContextManager[None]:

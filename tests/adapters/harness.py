@@ -25,8 +25,8 @@ import discord
 from parley.bot.adapters.discord_bot import DiscordConfig, ParleyBot, configure_endpoints
 from parley.bot.adapters.slack_app import SlackConfig, build_app, web_client
 from parley.bot.adapters.slack_http import EVENTS_PATH, http_server
-from parley.bot.feedback import SeenEvents
 from parley.bot.service import Service
+from parley.bot.state.events import SeenEvents
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import FakeSlack
 from tests.helpers import PARLEY

@@ -15,9 +15,9 @@ import pytest
 from parley.bot import phrases
 from parley.bot.adapters.slack_app import SlackConfig, build_app, web_client
 from parley.bot.answer import clean_question
-from parley.bot.database import SqliteDatabase
 from parley.bot.render.slack_blocks import MORE_ACTION, escape
 from parley.bot.render.text import shown_quote
+from parley.bot.state.database import SqliteDatabase
 from tests.adapters.harness import SECRET, Server, start_worker
 from tests.answers import CONTESTED, NOT_ENGLISH, UNCOVERED, contested_complete, scripted_engine
 from tests.fakes.slack import BOT_USER, FakeSlack, blocks_problem

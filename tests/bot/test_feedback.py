@@ -8,8 +8,10 @@ import threading
 
 import pytest
 
-from parley.bot.database import SCHEMA_VERSION, SqliteDatabase, open_database, schema_version
-from parley.bot.feedback import FeedbackStore, SeenEvents, SharedCooldown
+from parley.bot.state.cooldown import SharedCooldown
+from parley.bot.state.database import SCHEMA_VERSION, SqliteDatabase, open_database, schema_version
+from parley.bot.state.events import SeenEvents
+from parley.bot.state.votes import FeedbackStore
 from tests.helpers import run_parley, store_env
 
 
@@ -215,7 +217,7 @@ def test_unanswered_questions_are_kept_only_when_asked_and_grouped_by_their_term
 
 
 def test_an_unreachable_database_fails_fast_and_never_shows_its_password(caplog):
-    from parley.bot.database import StoreUnavailable
+    from parley.bot.state.database import StoreUnavailable
 
     database = open_database("postgresql://parley:s3cret-pw@127.0.0.1:9/parley", None)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.bot.registry import DatabaseRegistry
+from parley.bot.state.registry import DatabaseRegistry
 from parley.index.build.build import ChunkSettings, build_index
 from parley.index.errors import BuildLockedError, UnknownVersionError
 from parley.index.search.served import Reindexer, ReindexJob, ServedIndex, VersionFollower
@@ -28,7 +28,7 @@ def test_the_newest_published_version_is_the_one_to_serve(each_database):
 
 
 def test_one_build_at_a_time_across_hosts(postgres_server, tmp_path):
-    from parley.bot.database import open_database
+    from parley.bot.state.database import open_database
 
     url = postgres_server.new_database()
     first, second = (DatabaseRegistry(open_database(url, tmp_path / "unused"), host=h) for h in ("a", "b"))
@@ -59,7 +59,7 @@ class Host:
 
 @pytest.fixture
 def two_hosts(postgres_server, built_index, embedder, tmp_path):
-    from parley.bot.database import open_database
+    from parley.bot.state.database import open_database
 
     url = postgres_server.new_database()
     return [Host(tmp_path / name, built_index[0], DatabaseRegistry(open_database(url, tmp_path / "unused"), name),

@@ -10,8 +10,8 @@ import pytest
 
 from parley.bot import phrases
 from parley.bot.answer import AnswerEngine
-from parley.bot.feedback import FeedbackStore
 from parley.bot.service import Refused, Reviewed, Service, User
+from parley.bot.state.votes import FeedbackStore
 from parley.index.build.build import ChunkSettings
 from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 from tests.helpers import NeverEmbeds, flag_first_race_quote, race_quotes, run_parley

@@ -8,8 +8,8 @@ import pytest
 
 from parley.bot import phrases
 from parley.bot.answer import AnswerEngine
-from parley.bot.feedback import FeedbackStore
 from parley.bot.service import Asked, Refused, Reindexed, Service, User, Wait
+from parley.bot.state.votes import FeedbackStore
 from parley.index.build.build import ChunkSettings
 from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 from tests import answers as scripted
@@ -121,7 +121,7 @@ def test_more_asks_the_recorded_question_again_for_the_complete_answer(feedback,
 
 
 def test_with_the_store_unreachable_questions_are_answered_and_votes_told_to_wait(engine):
-    from parley.bot.database import open_database
+    from parley.bot.state.database import open_database
 
     down = open_database("postgresql://parley@127.0.0.1:9/parley", None)  # nothing listens there
     try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from parley.bot.feedback import FeedbackStore, SeenEvents
 from parley.bot.service import Service
+from parley.bot.state.events import SeenEvents
+from parley.bot.state.votes import FeedbackStore
 
 
 @pytest.fixture

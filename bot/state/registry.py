@@ -18,9 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from parley.bot.database import Database
-from parley.index.errors import BuildLockedError
-from parley.index.store.versions import PublishedVersion
+from parley.bot.state.database import Database
+from parley.index import BuildLockedError, PublishedVersion
 
 BUILD_LOCK = "index-build"
 

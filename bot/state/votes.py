@@ -1,11 +1,9 @@
-"""What chat processes share about answers: votes, kept questions, events already taken.
+"""Answers as sent and the votes on them, shared by every chat process.
 
 ``FeedbackStore``: an answer is recorded when it is sent (its id goes into the buttons'
 custom ids, so a vote or a More press still lands after a restart); a vote records who,
-when, on which question and passages. ``SeenEvents``: a retried or doubly delivered chat
-event is answered once, even when a load balancer hands the copies to different processes
-or hosts. ``SharedCooldown``: the per-user gap between questions, whichever process takes
-them. All three run the same statements on SQLite or PostgreSQL (``database.py``).
+when, on which question and passages. The same statements run on SQLite or PostgreSQL
+(``database.py``).
 """
 
 from __future__ import annotations
@@ -13,22 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from parley.bot.database import Database, StoreUnavailable
+from parley.bot.state.database import Database
 
 log = logging.getLogger(__name__)
 
 Vote = Literal["up", "down", "wrong_framing"]
 VOTES: tuple[Vote, ...] = ("up", "down", "wrong_framing")
-SEEN_FOR_SECONDS = 24 * 3600  # how long a claimed event or request key is remembered
-PRUNE_EVERY = 500  # claims between two deletions of older keys
-MAX_RETENTION_DAYS = 36_500  # 100 years: more is a typo, and would overflow the date arithmetic
 
 
 @dataclass(frozen=True)
@@ -131,78 +124,6 @@ class FeedbackStore:
 
     def close(self) -> None:
         self.database.close()
-
-
-class SeenEvents:
-    """Chat events already taken, and the threads Parley answers in (so a follow-up there
-    is a question for Parley), in the same store as the votes."""
-
-    def __init__(self, database: Database):
-        self._db = database
-        self._claims = 0
-
-    def claim(self, key: str) -> bool:
-        """``True`` for the first caller with this key, in any process sharing the store."""
-        now = time.time()
-        taken = self._db.run("INSERT INTO seen_events (key, at) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
-                             (key, now)) == 1
-        self._claims += 1
-        if self._claims % PRUNE_EVERY == 0:  # Slack stops retrying within hours: keep a day
-            self._db.run("DELETE FROM seen_events WHERE at < %s", (now - SEEN_FOR_SECONDS,))
-        return taken
-
-    def remember_thread(self, key: str) -> None:
-        self._db.run("INSERT INTO our_threads (key, at) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
-                     (key, time.time()))
-
-    def is_our_thread(self, key: str) -> bool:
-        return bool(self._db.rows("SELECT 1 FROM our_threads WHERE key = %s", (key,)))
-
-
-class SharedCooldown:
-    """Per-user minimum gap between questions, across every process sharing the store: a
-    user whose questions a load balancer spreads over workers still waits. While the store
-    is unreachable, each process keeps the gap on its own (a user may then ask once per
-    process within the gap) and says so once in the log."""
-
-    def __init__(self, seconds: float, database: Database | None):
-        self.seconds = seconds
-        self._db = database
-        self._local: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._admitted = 0
-
-    def wait(self, user_key: str) -> float:
-        """Seconds the user still has to wait (0 when they may ask now, which starts the clock)."""
-        if self.seconds <= 0:
-            return 0.0
-        now = time.time()  # wall-clock time: hosts compare it (keep their clocks in sync, e.g. NTP)
-        if self._db is not None:
-            try:
-                return self._shared_wait(user_key, now)
-            except StoreUnavailable:
-                pass  # logged by the store; keep the gap in this process meanwhile
-        with self._lock:
-            remaining = self._local.get(user_key, -1e18) + self.seconds - now
-            if remaining > 0:
-                return remaining
-            self._local[user_key] = now
-        return 0.0
-
-    def _shared_wait(self, user_key: str, now: float) -> float:
-        assert self._db is not None
-        # One statement: start the clock if the gap has passed, and say whether it did.
-        started = self._db.rows(
-            "INSERT INTO cooldowns (user_key, at) VALUES (%s, %s) ON CONFLICT (user_key) "
-            "DO UPDATE SET at = excluded.at WHERE cooldowns.at <= %s RETURNING at",
-            (user_key, now, now - self.seconds))
-        self._admitted += 1
-        if self._admitted % PRUNE_EVERY == 0:
-            self._db.run("DELETE FROM cooldowns WHERE at < %s", (now - self.seconds,))
-        if started:
-            return 0.0
-        last = self._db.rows("SELECT at FROM cooldowns WHERE user_key = %s", (user_key,))
-        return max(0.0, float(last[0][0]) + self.seconds - now) if last else 0.0
 
 
 def _now() -> str:

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from parley.index.errors import ParleyError
+from parley.index import ParleyError
 
 if TYPE_CHECKING:
     import psycopg
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 Dialect = Literal["sqlite", "postgresql"]
 RETRY_AFTER_SECONDS = 3.0  # after a failed use, how long every use fails at once
 CONNECT_TIMEOUT_SECONDS = 1  # a question never waits longer than this for the database
+PRUNE_EVERY = 500  # uses of a table of keys between two deletions of its older keys
 POOL_SIZE = 8  # connections per process: answers and Slack's acks run on a few threads each
 
 # Each migration takes the schema from the version before it to its own number (its index
