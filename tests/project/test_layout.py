@@ -215,6 +215,8 @@ def _literal_texts(node: ast.AST) -> list[str]:
         return ["".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)]
     if isinstance(node, ast.Constant):
         return [node.value] if isinstance(node.value, str) else []
+    if isinstance(node, ast.Call):  # what a call returns is its own concern (a log context, a phrase)
+        return []
     return [text for child in ast.iter_child_nodes(node) for text in _literal_texts(child)]
 
 
