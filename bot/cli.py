@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from parley.bot import curate
+from parley.bot import curate, phrases
 from parley.bot.answer.question import EmptyQuestionError, is_blank
 from parley.bot.render import text as render
 from parley.bot.settings import MAX_RETENTION_DAYS, Settings, SettingsError, load_settings
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"parley: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("parley: interrupted", file=sys.stderr)
+        print(phrases.INTERRUPTED, file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader (e.g. `| head`) left early: not an error worth a trace.
@@ -175,7 +175,7 @@ def _answer_each(args: argparse.Namespace, settings: Settings, respond) -> int:
     or on each stdin line (JSON out, one line each, in order; the model loads once). A bad
     line (not UTF-8, nothing visible) gets its own error object and the batch goes on."""
     if args.question is not None and is_blank(args.question):
-        raise UsageError("the question is empty; ask something, e.g. parley ask \"Is there an AI race?\"")
+        raise UsageError(phrases.EMPTY_QUESTION_CLI)
     as_json = args.json or args.question is None
     lines = [os.fsencode(args.question)] if args.question is not None else [b.rstrip(b"\r\n") for b in sys.stdin.buffer]
     engine = build_engine(settings)
@@ -194,7 +194,7 @@ def _answer_each(args: argparse.Namespace, settings: Settings, respond) -> int:
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     if args.k < 1:
-        raise UsageError("-k must be at least 1")
+        raise UsageError(phrases.K_TOO_SMALL)
 
     def respond(engine, question: str):
         documents = engine.served.retriever().index.documents
@@ -259,7 +259,7 @@ def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     lines = render.votes_jsonl(build_feedback(settings).votes())
     if args.output:
         args.output.write_text("".join(lines), encoding="utf-8")
-        print(f"Wrote {len(lines)} votes to {args.output}", file=sys.stderr)
+        print(render.describe_export(len(lines), args.output), file=sys.stderr)
     else:
         sys.stdout.write("".join(lines))
     return 0
@@ -268,10 +268,10 @@ def _feedback_export(args: argparse.Namespace, settings: Settings) -> int:
 def _feedback_purge(args: argparse.Namespace, settings: Settings) -> int:
     days = args.days if args.days is not None else settings.feedback_retention_days
     if not 0 < days <= MAX_RETENTION_DAYS:  # also refuses nan and inf
-        raise UsageError(f"--days must be a number of days from 0 to {MAX_RETENTION_DAYS:,} (100 years)")
+        raise UsageError(phrases.days_out_of_range(MAX_RETENTION_DAYS))
     feedback = build_feedback(settings)
     answers, votes = feedback.purge(days)
-    print(f"Deleted {votes} votes and {answers} answers older than {days:g} days from {feedback.database.where}.")
+    print(render.describe_purge(votes, answers, days, feedback.database.where))
     return 0
 
 

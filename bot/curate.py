@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from parley.bot import phrases
+from parley.bot.render import text as render
 from parley.bot.settings import Settings
 
 
@@ -67,12 +68,7 @@ def feedback_gaps(args: argparse.Namespace, settings: Settings) -> int:
     if not questions:
         print(phrases.NO_GAPS if settings.log_unanswered else phrases.GAPS_OFF)
         return 0
-    print(f"{len(questions)} questions were not answered. Their commonest terms:")
-    for group in groups:
-        shown = "; ".join(f"“{q}”" for q in group["questions"][:3])
-        more = f" (+{len(group['questions']) - 3} more)" if len(group["questions"]) > 3 else ""
-        where = "" if group["in_corpus"] else ", not in the corpus"
-        print(f"  {group['term']} ({len(group['questions'])}{where}): {shown}{more}")
+    print(render.describe_gaps(len(questions), groups))
     return 0
 
 
@@ -97,17 +93,13 @@ def corpus_add(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps({"input": outcome.source, "status": outcome.status, "detail": outcome.detail,
                               "doc_id": outcome.doc_id, "title": outcome.title}), flush=True)
-        elif outcome.status == "added":
-            print(f"added {outcome.source} as {outcome.detail} (“{outcome.title}”)", flush=True)
         else:
-            what = "a duplicate" if outcome.status == "duplicate" else "refused"
-            print(f"parley: {what}: {outcome.source}: {outcome.detail}", file=sys.stderr, flush=True)
+            print(render.describe_added(outcome.source, outcome.status, outcome.detail, outcome.title),
+                  file=sys.stdout if outcome.status == "added" else sys.stderr, flush=True)
     added = sum(outcome.status == "added" for outcome in outcomes)
     if not args.json:
-        hint = " Run `parley index build` to answer from them." if added and not args.build else ""
-        print(f"{added} of {len(outcomes)} added to {settings.corpus_dir}.{hint}")
+        print(render.describe_added_total(added, len(outcomes), settings.corpus_dir, will_build=args.build))
     if added and args.build:
-        from parley.bot.render import text as render
         from parley.bot.wiring import index_corpus
 
         report = index_corpus(settings, show_progress=sys.stdout.isatty() and not args.json)
@@ -125,11 +117,7 @@ def corpus_status(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([{"doc_id": s.doc_id, "title": s.title, "passages": s.passages, "claims": s.claims,
                            "reviewed": s.reviewed} for s in sources]))
         return 0
-    for source in sources:
-        print(f"{source.doc_id}: {source.title}\n  {phrases.tally(source.passages, source.stances)}\n"
-              f"  {phrases.claims_tally(source.claims, source.reviewed)}")
-    totals = {f: sum(s.claims.get(f, 0) for s in sources) for f in ("race", "cooperation", "none")}
-    print(f"{len(sources)} documents; {phrases.claims_tally(totals, sum(s.reviewed for s in sources))}")
+    print(render.describe_corpus(sources))
     return 0
 
 
@@ -153,7 +141,7 @@ def review_in_terminal(args: argparse.Namespace, settings: Settings) -> int:
             return 0 if claim is None else 1
         print(phrases.review_prompt(claim.title, claim.before, claim.text, claim.after, claim.framing,
                                     claim.confidence, claim.reviewed, claim.flags))
-        print("[r]ace, [c]ooperation, [n]either, [s]kip, [q]uit? ", end="", flush=True)
+        print(phrases.REVIEW_KEYS, end="", flush=True)
         choice = sys.stdin.readline().strip().lower()[:1]
         if choice in ("", "q"):  # end of input too
             print()
@@ -163,4 +151,4 @@ def review_in_terminal(args: argparse.Namespace, settings: Settings) -> int:
         elif choice in KEYS:
             print(service.review(curator, admin=True, key=claim.key, framing=KEYS[choice]).text)
         else:
-            print("Type r, c, n, s or q.")
+            print(phrases.REVIEW_KEYS_HINT)

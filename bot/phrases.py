@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from parley.bot.answer.question import EmptyQuestionError
+from parley.bot.answer.types import EmptyQuestionError
 from parley.index import IndexUnreadableError, NoIndexError, ParleyError
 
 CORPUS_SCOPE = "the debate over whether the US and China are in an AI race or should cooperate on AI safety"
@@ -48,6 +48,21 @@ MORE_GONE = ("That answer is no longer stored (answers are kept for a limited ti
 _MORE_LABELS = {"answer": "that answer it directly", "race": "with the race framing",
                 "cooperation": "with the cooperation framing", "neutral": "of context"}
 _FRAMED_AS = {"race": "as a race", "cooperation": "as cooperation"}
+NOT_COVERED = "Nothing in the corpus answers this."
+
+
+def shown_tally(shown: dict[str, int]) -> str:
+    """What an answer's framing sections show, in their order ("Shown: 1 quote as a race;
+    2 quotes as cooperation."); no tally when no framing is shown. (Which framing the corpus
+    does not hold on this point, and how many more passages hold each, are said apart.)"""
+    parts = [f"{count} quote{'s' if count != 1 else ''} {_FRAMED_AS[framing]}"
+             for framing, count in shown.items() if count]
+    return "Shown: " + "; ".join(parts) + "." if parts else ""
+
+
+def shortened_question(asked: int, answered: int) -> str:
+    """Said before an answer to a very long paste: how much of it was read."""
+    return f"Your question was {asked:,} characters long; I answered its first {answered:,}."
 
 # Re-indexing from a chat surface.
 REINDEX_STARTED = "Re-indexing the corpus; answers continue meanwhile…"
@@ -156,6 +171,25 @@ CHART_SENT = "The chart of claims by framing is in your direct messages with Par
 REVIEW_LOOKING = "Finding the next claim to review…"
 REVIEW_EMPTY = "Nothing to review: no flagged claims and no unreviewed labels."
 REVIEW_CHOICES = {"race": "Race", "cooperation": "Cooperation", "none": "Neither"}
+# `parley review` in a terminal: the keys a curator types.
+REVIEW_KEYS = "[r]ace, [c]ooperation, [n]either, [s]kip, [q]uit? "
+REVIEW_KEYS_HINT = "Type r, c, n, s or q."
+
+# The command line's own words.
+INTERRUPTED = "parley: interrupted"
+EMPTY_QUESTION_CLI = 'the question is empty; ask something, e.g. parley ask "Is there an AI race?"'
+K_TOO_SMALL = "-k must be at least 1"
+
+
+def days_out_of_range(most: int) -> str:
+    return f"--days must be a number of days from 0 to {most:,} (100 years)"
+
+
+def slack_serving(port: int | None, path: str) -> str:
+    """Said on stderr when the Slack app starts: Socket Mode (``port`` None) or HTTP."""
+    if port is None:
+        return "Parley is connected to Slack in Socket Mode."
+    return f"Parley serves Slack on port {port} at {path}."
 
 
 def review_refused(platform: str) -> str:

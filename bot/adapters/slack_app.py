@@ -21,6 +21,7 @@ from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 
+from parley.bot import phrases
 from parley.bot.adapters.slack_http import EVENTS_PATH, http_server
 from parley.bot.adapters.slack_listeners import SlackListeners
 from parley.bot.render.slack_blocks import FRAMING_ACTION, MORE_ACTION, REVIEW_ACTIONS, VOTE_ACTIONS
@@ -143,10 +144,10 @@ def run(settings: Settings) -> None:
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        print("Parley is connected to Slack in Socket Mode.", file=sys.stderr)
+        print(phrases.slack_serving(None, EVENTS_PATH), file=sys.stderr)
         SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=app.client).start()
         return
     assert secret is not None  # _credentials asks for one when there is no app token
     server = http_server(app, "0.0.0.0", settings.slack_port, signing_secret=secret, seen=seen)
-    print(f"Parley serves Slack on port {settings.slack_port} at {EVENTS_PATH}.", file=sys.stderr)
+    print(phrases.slack_serving(settings.slack_port, EVENTS_PATH), file=sys.stderr)
     server.serve_forever()

@@ -5,8 +5,8 @@ data that ``parley.index.search.retriever`` returns.
 """
 
 from parley.bot.answer.engine import AnswerEngine
-from parley.bot.answer.question import MAX_QUESTION_CHARS, EmptyQuestionError, clean_question
-from parley.bot.answer.types import Answer, Citation, Perspective, SourceSummary
+from parley.bot.answer.question import MAX_QUESTION_CHARS, clean_question
+from parley.bot.answer.types import Answer, Citation, EmptyQuestionError, Perspective, SourceSummary
 
 __all__ = ["Answer", "AnswerEngine", "Citation", "EmptyQuestionError", "MAX_QUESTION_CHARS", "Perspective",
            "SourceSummary", "clean_question"]

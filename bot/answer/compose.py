@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parley.bot import phrases
 from parley.bot.answer.quotes import claim_span, quote_parts, quote_span
 from parley.bot.answer.types import FRAMING_SECTIONS, Answer, AnswerKind, Citation, Perspective, QuotePart
 from parley.index import ClaimHit, Hit, IndexedDocument, Retrieval, SentenceMatch
@@ -152,7 +153,7 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
         answered=True,
         perspectives=perspectives,
         citations=citations,
-        summary=tally(shown),
+        summary=phrases.shown_tally(shown),
         kind=kind,
         absent_framings=absent,
         more={} if complete else {f: n for f, n in more.items() if n and shown[f]},
@@ -184,28 +185,13 @@ def evidence(hits: list[Hit]) -> float:
     return max(h.sentence for h in hits) + max(h.dense for h in hits)
 
 
-def tally(shown: dict[str, int]) -> str:
-    """What the framing sections show; no tally when no framing is shown. (Which framing
-    the corpus does not hold on this point is ``Answer.absent_framings``, and how many
-    more passages hold each is ``Answer.more``: the renderers say both.)"""
-    parts = []
-    for framing in FRAMING_SECTIONS:
-        if shown.get(framing):
-            count = shown[framing]
-            parts.append(f"{count} quote{'s' if count != 1 else ''} {_AS[framing]}")
-    if not parts:
-        return ""
-    return "Shown: " + "; ".join(parts) + "."
-
-
 def not_covered(retrieval: Retrieval, *, missing: tuple[str, ...] = ()) -> Answer:
     """An honest 'not in the corpus', with what the corpus does cover; no citations."""
     return Answer(question=retrieval.question, answered=False, perspectives=[], citations=[],
-                  summary="Nothing in the corpus answers this.", kind="not_covered", missing=missing,
+                  summary=phrases.NOT_COVERED, kind="not_covered", missing=missing,
                   corpus_titles=retrieval.corpus_titles)
 
 
-_AS = {"race": "as a race", "cooperation": "as cooperation"}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import html
 import re
 import unicodedata
 
-from parley.index import ParleyError
+from parley.bot import phrases
+from parley.bot.answer.types import EmptyQuestionError
 
 MAX_QUESTION_CHARS = 1000
 # Unicode categories never shown as text: controls, format characters (zero-width,
@@ -80,8 +81,6 @@ def is_blank(question: str) -> bool:
     return False
 
 
-class EmptyQuestionError(ParleyError):
-    """The question has no words in it."""
 
 
 def clean_question(question: str) -> tuple[str, str | None]:
@@ -95,8 +94,8 @@ def clean_question(question: str) -> tuple[str, str | None]:
     question = "".join(ch for ch in question if unicodedata.category(ch) not in _INVISIBLE or ch in "\t\n ")
     question = " ".join(strip_markup(question).split())
     if not question:
-        raise EmptyQuestionError("The question is empty: ask something, e.g. `parley ask \"Is there an AI race?\"`.")
+        raise EmptyQuestionError("the question is empty")  # each surface says it in its own words
     if len(question) <= MAX_QUESTION_CHARS:
         return question, None
     cut = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or question[:MAX_QUESTION_CHARS]
-    return cut, f"Your question was {len(question):,} characters long; I answered its first {len(cut):,}."
+    return cut, phrases.shortened_question(len(question), len(cut))

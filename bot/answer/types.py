@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from parley.index import Stance
+from parley.index import ParleyError, Stance
+
+
+class EmptyQuestionError(ParleyError):
+    """The question has no words in it."""
 
 # What kind of reply an answer is: it states a fact, it shows the framings of a contested
 # point, the corpus does not cover the question, or the question is not in English.

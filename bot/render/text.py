@@ -254,6 +254,49 @@ def render_sources(sources: Sequence[SourceSummary]) -> str:
     return "\n".join(lines)
 
 
+def describe_corpus(sources: Sequence[SourceSummary]) -> str:
+    """``parley corpus status``: each document's id and title, its passages and claims by
+    framing, then the corpus's claims in all (what a curator checks before reviewing)."""
+    lines = [f"{source.doc_id}: {source.title}\n  {phrases.tally(source.passages, source.stances)}\n"
+             f"  {phrases.claims_tally(source.claims, source.reviewed)}" for source in sources]
+    totals = {f: sum(s.claims.get(f, 0) for s in sources) for f in ("race", "cooperation", "none")}
+    lines.append(f"{len(sources)} documents; {phrases.claims_tally(totals, sum(s.reviewed for s in sources))}")
+    return "\n".join(lines)
+
+
+def describe_gaps(questions: int, groups: Sequence[dict[str, Any]]) -> str:
+    """``parley feedback gaps``: the unanswered questions under their commonest terms, up
+    to three questions a term."""
+    lines = [f"{questions} questions were not answered. Their commonest terms:"]
+    for group in groups:
+        shown = "; ".join(f"“{q}”" for q in group["questions"][:3])
+        more = f" (+{len(group['questions']) - 3} more)" if len(group["questions"]) > 3 else ""
+        where = "" if group["in_corpus"] else ", not in the corpus"
+        lines.append(f"  {group['term']} ({len(group['questions'])}{where}): {shown}{more}")
+    return "\n".join(lines)
+
+
+def describe_added(source: str, status: str, detail: str, title: str | None) -> str:
+    """``parley corpus add``, one input: added as which file, or why not."""
+    if status == "added":
+        return f"added {source} as {detail} (“{title}”)"
+    return f"parley: {'a duplicate' if status == 'duplicate' else 'refused'}: {source}: {detail}"
+
+
+def describe_added_total(added: int, inputs: int, corpus_dir: Path, *, will_build: bool) -> str:
+    """``parley corpus add``'s last line, with the next step when there is one."""
+    hint = " Run `parley index build` to answer from them." if added and not will_build else ""
+    return f"{added} of {inputs} added to {corpus_dir}.{hint}"
+
+
+def describe_export(votes: int, path: Path) -> str:
+    return f"Wrote {votes} votes to {path}"
+
+
+def describe_purge(votes: int, answers: int, days: float, where: str) -> str:
+    return f"Deleted {votes} votes and {answers} answers older than {days:g} days from {where}."
+
+
 def describe_ready(platform: str, ready: Ready) -> str:
     """The ``--check`` report: what would be served."""
     return (f"Parley is ready for {platform}: {ready.passages} passages from {ready.directory} "

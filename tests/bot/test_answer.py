@@ -7,8 +7,8 @@ import unicodedata
 import pytest
 
 from parley.bot.answer import EmptyQuestionError
-from parley.bot.answer.compose import tally
 from parley.bot.measure.evaluate import evaluate, load_questions
+from parley.bot.phrases import shown_tally as tally
 from parley.index.model import CLAIM_FRAMINGS
 from tests.helpers import EVAL_DIR
 
