@@ -9,6 +9,7 @@ the model and the served index stays as it is.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import time
@@ -21,7 +22,7 @@ from parley.index.build.chunk import chunk_document, split_sentences
 from parley.index.model import Passage
 from parley.index.sources.clean import clean_text
 from parley.index.model import IndexedDocument
-from parley.index.sources.read import CorpusProblem, SourceDocument, load_corpus
+from parley.index.sources.read import Corpus, CorpusProblem, SourceDocument, load_corpus
 from parley.index.build.embed import PASSAGE_CHARS, Embedder, encode_in_batches
 from parley.index.errors import (
     CorpusError,
@@ -44,7 +45,13 @@ from parley.index.store.query_encoder import OnnxQueryEncoder
 from parley.index.store.sentences import SentenceTable
 from parley.index.build.stance import Claim, label_claims, labels_fingerprint, load_labels, passage_stance
 from parley.index.model import CLAIM_FRAMINGS
-from parley.index.store.version import COMMON_WORDS, LoadedIndex, common_english_words, read_common_words, write_index
+from parley.index.store.version import (
+    COMMON_WORDS,
+    common_english_words,
+    read_common_words,
+    read_vectors_by_input,
+    write_index,
+)
 from parley.index.store.vectors import APPROXIMATE_ABOVE
 from parley.index.store.versions import IndexLocation, VersionRegistry
 
@@ -86,6 +93,35 @@ class BuildReport:
     previous_unusable: str | None = None
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a build starts from: the corpus as read, the pipeline it is cut with, and the
+    version served now (``None``: none, or none that can be read)."""
+
+    corpus: Corpus
+    pipeline: dict
+    hashes: dict[str, str]
+    manifest: Manifest | None
+    previous_unusable: str | None
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """The corpus cut and labelled: documents, passages with their stances, and sentences."""
+
+    documents: list[IndexedDocument]
+    passages: list[Passage]
+    sentence_rows: list[int]
+    sentence_spans: list[tuple[int, int]]
+    sentence_inputs: list[str]
+    claims: list[Claim]
+
+    @functools.cached_property
+    def passage_inputs(self) -> list[str]:
+        titles = {d.doc_id: d for d in self.documents}
+        return [dense_input(titles[p.doc_id], p.text) for p in self.passages]
+
+
 def build_index(
     corpus_dir: Path,
     location: IndexLocation,
@@ -102,137 +138,57 @@ def build_index(
     """Index every usable document of ``corpus_dir`` and serve the result from ``location``.
 
     ``claim_labels`` is the reviewed labels file (see ``stance.py``); without it no
-    sentence is reviewed and the classifier has nothing to learn from: every claim is none. With ``strict``, any unusable corpus file fails the build
-    (the served index stays as it was) instead of being skipped.
+    sentence is reviewed and the classifier has nothing to learn from: every claim is none.
+    With ``strict``, any unusable corpus file fails the build (the served index stays as
+    it was) instead of being skipped.
 
-    With a ``registry`` (hosts sharing a database, README "Running on several hosts"), the
-    build also holds the registry's lock, one build across every host, and publishes its
-    version's digest there. ``expect_digest``: catch up with a version another host
-    published; the result is served only if it has that digest (``VersionMismatchError``
-    otherwise), and nothing is published.
+    With a ``registry`` (hosts sharing a database, docs/multi-host.md), the build also
+    holds the registry's lock, one build across every host, and publishes its version's
+    digest there. ``expect_digest``: catch up with a version another host published; the
+    result is served only if it has that digest (``VersionMismatchError`` otherwise), and
+    nothing is published.
+
+    The phases: plan (read the corpus, compare with what is served), cut and label, embed
+    what is new (reusing every vector whose text did not change), write, publish.
     """
     started = time.perf_counter()
     catching_up = expect_digest is not None
     global_lock = registry.build_lock() if registry is not None and not catching_up else contextlib.nullcontext()
     with location.build_lock(), global_lock:
-        corpus = load_corpus(corpus_dir)
-        if strict and corpus.problems:
-            reasons = "; ".join(f"{p.file}: {p.reason}" for p in corpus.problems)
-            raise CorpusError(f"Not building (--strict): {reasons}. The served index is unchanged.")
-        if not corpus.documents:
-            reasons = "; ".join(f"{p.file}: {p.reason}" for p in corpus.problems)
-            raise CorpusError(
-                f"No usable document in {corpus_dir}" + (f" ({reasons})." if reasons else ".")
-            )
-        pipeline = {
-            "version": PIPELINE_VERSION,
-            "embedding": EMBEDDING_SCHEME,
-            "stance": labels_fingerprint(claim_labels),
-            "common_words": COMMON_WORDS_VERSION,
-            **chunking.__dict__,
-        }
-        hashes = {d.doc_id: d.content_sha256 for d in corpus.documents}
-
-        previous_unusable = None
-        try:
-            # Checked against its hashes: a damaged version is rebuilt, never "up to date".
-            manifest = location.current_manifest()
-        except NoIndexError:
-            manifest = None
-        except IndexUnreadableError as error:
-            manifest, previous_unusable = None, str(error)
-
-        if (
-            not full
-            and manifest is not None
-            and manifest.documents == hashes
-            and manifest.pipeline == pipeline
-            and manifest.matches_model(embedder.info)
-            and manifest.query_encoder.scheme == EXPORT_SCHEME
-        ):
+        plan = _plan(corpus_dir, location, chunking, claim_labels, strict=strict)
+        manifest = plan.manifest
+        if not full and _up_to_date(plan, embedder):
+            assert manifest is not None
             if catching_up and manifest.content_digest != expect_digest:
                 raise _mismatch(manifest.content_digest, expect_digest)
             if registry is not None and not catching_up and registry.latest() is None:
                 registry.publish(manifest.content_digest, manifest.passage_count)  # the first host seeds it
             location.collect_garbage()
-            return BuildReport(
-                documents=len(hashes),
-                passages=manifest.passage_count,
-                embedded=0,
-                reused=manifest.passage_count,
-                removed=0,
-                seconds=time.perf_counter() - started,
-                index=location.current_version(),
-                changed=False,
-                problems=corpus.problems,
-            )
+            return BuildReport(documents=len(plan.hashes), passages=manifest.passage_count, embedded=0,
+                               reused=manifest.passage_count, removed=0, seconds=time.perf_counter() - started,
+                               index=location.current_version(), changed=False, problems=plan.corpus.problems)
 
         # Reserved before the slow part, so that everything from here to the swap happens
         # in a hidden directory that readers never look at.
         staged = location.new_version_path()
         staged.mkdir()
         try:
-            known_vectors: dict[str, np.ndarray] = {}
-            if (
-                not full
-                and manifest is not None
-                and manifest.matches_model(embedder.info)
-                and manifest.pipeline.get("embedding") == EMBEDDING_SCHEME
-            ):
-                try:
-                    known_vectors = _vectors_by_input(location.open())
-                except IndexUnreadableError as error:
-                    previous_unusable = str(error)
-
-            documents, passages = _cut(corpus.documents, chunking)
-            labels = load_labels(claim_labels) if claim_labels and claim_labels.is_file() else []
-            titles = {d.doc_id: d for d in documents}
-            sentence_rows, sentence_spans, sentence_inputs = _sentences(passages)
-            claims = label_claims([(passages[row].doc_id, text) for row, text in zip(sentence_rows, sentence_inputs)],
-                                  labels)
-            passages = _with_stances(passages, sentence_rows, claims)
-            passage_inputs = [dense_input(titles[p.doc_id], p.text) for p in passages]
-            wanted = passage_inputs + sentence_inputs
-            missing = sorted({text for text in set(wanted) if text not in known_vectors})
-            reused = sum(1 for text in passage_inputs if text in known_vectors)
-            new_passages = sum(1 for text in set(passage_inputs) if text not in known_vectors)
+            known_vectors, previous_unusable = _reusable_vectors(location, plan, embedder, full=full)
+            cut = _cut_and_label(plan.corpus.documents, chunking, claim_labels)
+            reused = sum(1 for text in cut.passage_inputs if text in known_vectors)
+            new_passages = sum(1 for text in set(cut.passage_inputs) if text not in known_vectors)
             # Even with ``full``: the export is a function of the weights alone, and its
             # hashes are checked before it is reused.
             query_encoder = _reuse_query_encoder(location, manifest, embedder, staged)
-            progress = show_progress and len(missing) > 64
             if query_encoder is None:
                 query_encoder = export_query_encoder(embedder, staged)
+            missing = _missing(known_vectors, cut)
             if missing:
-                # The exported encoder embeds as the model does (the export is checked against
-                # it, within float error) without importing torch: a re-index as a new process
-                # saves the seconds that import costs, and onnxruntime is faster on a CPU.
-                # Every vector comes from it, so a fresh build and an incremental one agree.
                 onnx = OnnxQueryEncoder(staged, query_encoder, embedder.info)
-                fresh = encode_in_batches(onnx.encode, missing, embedder.info.dimension,
-                                          budget_chars=ONNX_BATCH_PASSAGES * PASSAGE_CHARS, show_progress=progress)
-            else:
-                fresh = np.zeros((0, embedder.info.dimension), dtype=np.float32)
-            known_vectors.update(zip(missing, fresh))
-            write_index(
-                staged,
-                documents=documents,
-                passages=passages,
-                vectors=_as_served(_stack(known_vectors, passage_inputs, embedder.info.dimension)),
-                bm25_texts=[bm25_input(titles[p.doc_id], p.text) for p in passages],
-                sentences=_sentence_table(sentence_rows, sentence_spans,
-                                          _float16(_stack(known_vectors, sentence_inputs, embedder.info.dimension)),
-                                          claims),
-                model=embedder.info,
-                query_encoder=query_encoder,
-                pipeline=pipeline,
-                common_words=_common_words(location, manifest),
-            )
-            digest = read_manifest(staged).content_digest
-            if catching_up and digest != expect_digest:
-                raise _mismatch(digest, expect_digest)
-            if registry is not None and not catching_up:
-                registry.publish(digest, len(passages))  # before the swap: no host serves an unknown version
-            served = location.publish(staged)
+                known_vectors.update(zip(missing, _embed(onnx, missing, embedder, show_progress=show_progress)))
+            _write(staged, cut, known_vectors, embedder, query_encoder, plan.pipeline,
+                   _common_words(location, manifest))
+            served = _publish(staged, location, registry, expect_digest, len(cut.passages))
         except OSError as error:  # a full disk, a file-size limit, a read-only volume
             shutil.rmtree(staged, ignore_errors=True)
             raise ParleyError(
@@ -244,18 +200,122 @@ def build_index(
             raise
         location.collect_garbage()
         previous_ids = set(manifest.documents) if manifest else set()
-        return BuildReport(
-            documents=len(documents),
-            passages=len(passages),
-            embedded=new_passages,
-            reused=reused,
-            removed=len(previous_ids - set(hashes)),
-            seconds=time.perf_counter() - started,
-            index=served,
-            changed=True,
-            problems=corpus.problems,
-            previous_unusable=previous_unusable,
+        return BuildReport(documents=len(cut.documents), passages=len(cut.passages), embedded=new_passages,
+                           reused=reused, removed=len(previous_ids - set(plan.hashes)),
+                           seconds=time.perf_counter() - started, index=served, changed=True,
+                           problems=plan.corpus.problems, previous_unusable=previous_unusable)
+
+
+def _plan(corpus_dir: Path, location: IndexLocation, chunking: ChunkSettings, claim_labels: Path | None,
+          *, strict: bool) -> _Plan:
+    """Read the corpus and the served version's manifest; refuse a corpus with nothing usable."""
+    corpus = load_corpus(corpus_dir)
+    if strict and corpus.problems:
+        reasons = "; ".join(f"{p.file}: {p.reason}" for p in corpus.problems)
+        raise CorpusError(f"Not building (--strict): {reasons}. The served index is unchanged.")
+    if not corpus.documents:
+        reasons = "; ".join(f"{p.file}: {p.reason}" for p in corpus.problems)
+        raise CorpusError(
+            f"No usable document in {corpus_dir}" + (f" ({reasons})." if reasons else ".")
         )
+    pipeline = {
+        "version": PIPELINE_VERSION,
+        "embedding": EMBEDDING_SCHEME,
+        "stance": labels_fingerprint(claim_labels),
+        "common_words": COMMON_WORDS_VERSION,
+        **chunking.__dict__,
+    }
+    previous_unusable = None
+    try:
+        # Checked against its hashes: a damaged version is rebuilt, never "up to date".
+        manifest = location.current_manifest()
+    except NoIndexError:
+        manifest = None
+    except IndexUnreadableError as error:
+        manifest, previous_unusable = None, str(error)
+    return _Plan(corpus, pipeline, {d.doc_id: d.content_sha256 for d in corpus.documents}, manifest,
+                 previous_unusable)
+
+
+def _up_to_date(plan: _Plan, embedder: Embedder) -> bool:
+    """Whether the served version was built from these documents, settings and weights."""
+    manifest = plan.manifest
+    return (manifest is not None and manifest.documents == plan.hashes and manifest.pipeline == plan.pipeline
+            and manifest.matches_model(embedder.info) and manifest.query_encoder.scheme == EXPORT_SCHEME)
+
+
+def _reusable_vectors(location: IndexLocation, plan: _Plan, embedder: Embedder,
+                      *, full: bool) -> tuple[dict[str, np.ndarray], str | None]:
+    """The served version's vectors by the text they embed, when they can be reused (same
+    model, same embedding scheme), read from its tables through the store; and why the
+    previous version could not be read, if it could not."""
+    manifest = plan.manifest
+    if full or manifest is None or not manifest.matches_model(embedder.info) \
+            or manifest.pipeline.get("embedding") != EMBEDDING_SCHEME:
+        return {}, plan.previous_unusable
+    try:
+        return read_vectors_by_input(location.current_version(), dense_input), plan.previous_unusable
+    except IndexUnreadableError as error:
+        return {}, str(error)
+
+
+def _cut_and_label(sources: list[SourceDocument], chunking: ChunkSettings, claim_labels: Path | None) -> _Cut:
+    """Clean and cut every document; label each sentence's framing and derive each passage's."""
+    documents, passages = _cut(sources, chunking)
+    labels = load_labels(claim_labels) if claim_labels and claim_labels.is_file() else []
+    sentence_rows, sentence_spans, sentence_inputs = _sentences(passages)
+    claims = label_claims([(passages[row].doc_id, text) for row, text in zip(sentence_rows, sentence_inputs)],
+                          labels)
+    return _Cut(documents, _with_stances(passages, sentence_rows, claims), sentence_rows, sentence_spans,
+                sentence_inputs, claims)
+
+
+def _missing(known_vectors: dict[str, np.ndarray], cut: _Cut) -> list[str]:
+    """The texts no reusable vector embeds, in a stable order."""
+    wanted = cut.passage_inputs + cut.sentence_inputs
+    return sorted({text for text in set(wanted) if text not in known_vectors})
+
+
+def _embed(onnx: OnnxQueryEncoder, texts: list[str], embedder: Embedder, *, show_progress: bool) -> np.ndarray:
+    """The vectors of ``texts``, embedded by the index's exported encoder. It embeds as the model does
+    (the export is checked against it, within float error) without importing torch: a
+    re-index as a new process saves the seconds that import costs, and onnxruntime is
+    faster on a CPU. Every vector comes from it, so a fresh build and an incremental one agree."""
+    return encode_in_batches(onnx.encode, texts, embedder.info.dimension,
+                             budget_chars=ONNX_BATCH_PASSAGES * PASSAGE_CHARS,
+                             show_progress=show_progress and len(texts) > 64)
+
+
+def _write(staged: Path, cut: _Cut, known_vectors: dict[str, np.ndarray], embedder: Embedder,
+           query_encoder: EncoderRecord, pipeline: dict, common_words: dict[str, int]) -> None:
+    """Write the new version's files into the hidden folder ``staged``."""
+    dimension = embedder.info.dimension
+    titles = {d.doc_id: d for d in cut.documents}
+    write_index(
+        staged,
+        documents=cut.documents,
+        passages=cut.passages,
+        vectors=_as_served(_stack(known_vectors, cut.passage_inputs, dimension)),
+        bm25_texts=[bm25_input(titles[p.doc_id], p.text) for p in cut.passages],
+        sentences=_sentence_table(cut.sentence_rows, cut.sentence_spans,
+                                  _float16(_stack(known_vectors, cut.sentence_inputs, dimension)), cut.claims),
+        model=embedder.info,
+        query_encoder=query_encoder,
+        pipeline=pipeline,
+        common_words=common_words,
+    )
+
+
+def _publish(staged: Path, location: IndexLocation, registry: VersionRegistry | None,
+             expect_digest: str | None, passages: int) -> Path:
+    """Serve the staged version: after its digest is checked (catching up) or published to
+    the registry, before the swap, so no host serves a version the registry does not know."""
+    digest = read_manifest(staged).content_digest
+    if expect_digest is not None and digest != expect_digest:
+        raise _mismatch(digest, expect_digest)
+    if registry is not None and expect_digest is None:
+        registry.publish(digest, passages)
+    return location.publish(staged)
 
 
 def _float16(vectors: np.ndarray) -> np.ndarray:
@@ -375,20 +435,6 @@ def _stack(vectors: dict[str, np.ndarray], texts: list[str], dimension: int) -> 
     if not texts:
         return np.zeros((0, dimension), dtype=np.float32)
     return np.stack([vectors[text] for text in texts]).astype(np.float32)
-
-
-def _vectors_by_input(index: LoadedIndex) -> dict[str, np.ndarray]:
-    """Every vector of ``index`` keyed by the exact text it was embedded from."""
-    known: dict[str, np.ndarray] = {}
-    passage_vectors = index.vectors.all()
-    for row, passage in enumerate(index.passages):
-        known[dense_input(index.documents[passage.doc_id], passage.text)] = passage_vectors[row]
-    table = index.sentences
-    sentence_vectors = np.asarray(table.vectors)  # one read, not one per sentence
-    for i, (row, (start, end)) in enumerate(zip(table.rows, table.spans)):
-        document = index.documents[index.passages[int(row)].doc_id]
-        known[document.text[start:end]] = sentence_vectors[i]
-    return known
 
 
 def _cut(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -229,6 +230,31 @@ def load_index(directory: Path) -> LoadedIndex:
         )
     return LoadedIndex(directory, manifest, documents, passages, vectors, lexical, sentences, claims,
                        common_words, corpus_words, acronyms)
+
+
+def read_vectors_by_input(directory: Path,
+                          passage_input: Callable[[IndexedDocument, str], str]) -> dict[str, np.ndarray]:
+    """Every vector of the version in ``directory``, keyed by the exact text it was embedded
+    from (``passage_input(document, passage text)`` for a passage, the sentence itself for a
+    sentence): what a build reuses. Reads only the tables that hold them, checked against
+    the manifest's hashes, not the search structures a served index needs."""
+    manifest = read_manifest(directory)
+    verify_contents(directory, manifest)
+    try:
+        documents = DocumentTable.open(directory, DOCUMENTS, DOCUMENT_TEXT)
+        passages = PassageTable(np.load(directory / PASSAGES, allow_pickle=False), documents)
+        passage_vectors = PassageVectors.load(directory / VECTORS).all()
+        table = SentenceTable.load(directory / SENTENCES)
+        sentence_vectors = np.asarray(table.vectors)  # one read, not one per sentence
+        known = {passage_input(documents[passage.doc_id], passage.text): passage_vectors[row]
+                 for row, passage in enumerate(passages)}
+        for i, (row, (start, end)) in enumerate(zip(table.rows, table.spans)):
+            known[documents[passages[int(row)].doc_id].text[start:end]] = sentence_vectors[i]
+    except Exception as error:  # noqa: BLE001 — any failure here means a damaged index
+        raise IndexUnreadableError(
+            f"The index at {directory} is damaged ({type(error).__name__}: {error}). {REBUILD_HINT}"
+        ) from error
+    return known
 
 
 def fsync_tree(directory: Path) -> None:
