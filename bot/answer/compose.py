@@ -57,7 +57,7 @@ class AnswerSettings:
     # Passages considered for an answer (the search's top results, diversified).
     candidates: int = 16
     # Refuse when best-sentence cosine + best-passage cosine over the candidates is below
-    # this: calibrated on answerable versus near-topic and off-topic questions (README).
+    # this: calibrated on answerable versus near-topic and off-topic questions (docs/answers.md).
     gate: float = 0.70
     # ...unless one passage holds this share of the question's words, weighted by rarity:
     # names ("Who is Xue Lan?") carry little meaning for the embedding model.

@@ -309,7 +309,7 @@ class PostgresDatabase:
         except (psycopg.ProgrammingError, psycopg.DataError) as error:  # e.g. no right to create tables
             raise ParleyError(f"Parley could not create or migrate its tables in {self.where}: "
                               f"{str(error).strip()}. Give its database user the right to create tables "
-                              "in that database (README, \"Running on several hosts\").") from error
+                              "in that database (docs/multi-host.md).") from error
         self._migrated = True
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:

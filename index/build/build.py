@@ -335,7 +335,7 @@ def _mismatch(digest: str, expected: str) -> VersionMismatchError:
     return VersionMismatchError(
         f"This host's build has digest {digest[:12]}, not {expected[:12]} as the host that published it: "
         "its corpus, labels or settings differ. Still serving the previous version; make the corpus the "
-        "same on every host (README, \"Running on several hosts\").")
+        "same on every host (docs/multi-host.md).")
 
 
 def _reuse_query_encoder(

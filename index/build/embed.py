@@ -76,7 +76,7 @@ class Embedder:
         Batches hold about ``batch_size`` passages' worth of text, not ``batch_size``
         texts: a forward pass costs per sequence as well as per token, so ten thousand
         one-line sentences in batches of 16 took 2.6x what prose of the same size took;
-        batching the short ones by the hundred brings that to about 2x (README, Reliability).
+        batching the short ones by the hundred brings that to about 2x (docs/reliability.md).
         """
         return encode_in_batches(
             lambda batch: self.model.encode(batch, batch_size=len(batch), normalize_embeddings=True,

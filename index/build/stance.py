@@ -1,7 +1,7 @@
 """The framing of every sentence (a *claim*): ``race``, ``cooperation`` or none, and who
 makes it; a passage's stance is derived from its claims.
 
-Reviewed labels (``corpus/claim-labels.jsonl``, README "Labelling guide") are keyed by the
+Reviewed labels (``corpus/claim-labels.jsonl``, docs/labelling-guide.md) are keyed by the
 sentence's document and exact text, so they survive re-chunking: a passage boundary can
 move and every sentence keeps its label. A sentence without a reviewed label (a new
 document, an edited paragraph) is labelled by a logistic regression over counts of each
@@ -26,7 +26,7 @@ from parley.index.errors import ParleyError
 # Bump when the cues or the classifier change: framings are then recomputed.
 STANCE_VERSION = 2
 # What the classifier must reach before its label is shown as a framing. Measured
-# leave-one-document-out on the reviewed labels (`parley eval` prints it): see README.
+# leave-one-document-out on the reviewed labels (`parley eval` prints it): see docs/answers.md.
 CLASSIFIER_CONFIDENCE = 0.6
 
 _CUES: dict[str, list[str]] = {

@@ -39,8 +39,7 @@ class ServedIndex:
     Questions are embedded by the version's own ONNX encoder (``query_encoder.py``), so
     serving never imports torch; a test or a benchmark may pass another ``encoder``.
 
-    Several processes may serve one index directory (README, "Running several
-    processes"): at most every ``follow_seconds`` a question checks where ``current``
+    Several processes may serve one index directory (docs/multi-host.md): at most every ``follow_seconds`` a question checks where ``current``
     points (one ``readlink``), and a version published by another process is loaded in
     the background and swapped in, while questions go on being answered from the old one.
     """

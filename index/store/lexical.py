@@ -129,7 +129,7 @@ class LexicalIndex:
         tokens = bm25_tokens(texts)
         # The vocabulary in sorted order, not bm25s's set order (which follows the process's
         # string hash seed): the same corpus then writes the same bytes, so every host that
-        # builds it reaches the same content digest (README, "Running on several hosts").
+        # builds it reaches the same content digest (docs/multi-host.md).
         vocabulary = {token: column for column, token in enumerate(sorted({t for text in tokens for t in text}))}
         bm25 = bm25s.BM25()
         bm25.index(([[vocabulary[t] for t in text] for text in tokens], vocabulary), show_progress=False)

@@ -89,8 +89,7 @@ class Manifest(BaseModel):
     def content_digest(self) -> str:
         """What this version holds, as one hash: the manifest without its build time, every
         file's hash included. Builds are deterministic, so the same corpus, labels,
-        settings and model give the same digest on any host (README, "Running on several
-        hosts"), whatever versions came before."""
+        settings and model give the same digest on any host (docs/multi-host.md), whatever versions came before."""
         fields = self.model_dump(mode="json", exclude={"built_at"})
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 

@@ -19,7 +19,7 @@ and add least to any score, which step 3 exploits.
 
 The scores are bm25s's own per-posting scores, so the result is the exact top k (up to the
 order of float32 additions). Measured against the engines made for this, on this
-machine's synthetic million passages (README, Performance): tantivy's Python binding does
+machine's synthetic million passages (docs/performance.md): tantivy's Python binding does
 not prune (its collector skips block-max WAND) and rounds passage lengths, recall@10 0.94;
 PISA's block-max WAND (pyterrier-pisa) was no faster than bm25s at p95 and uses another
 idf (recall 0.93). For the top 100 of the 75 dev and calibration questions, this took 2.1

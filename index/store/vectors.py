@@ -26,7 +26,7 @@ from parley.index.store.columns import RowFile, dots
 # vectors, more than the CPU cache) its p95 passes 2 ms and grows linearly: 7 ms at 50k,
 # 15 ms at 100k on 2 cores. Above that, an inverted file (4·√n lists): against HNSW
 # (M=32) at 100k and 1M passages it reached higher recall@10 per millisecond and built 3x
-# faster (benchmarks/ann_choice.py, README "Performance"). IVF_PROBES lists are searched
+# faster (benchmarks/ann_choice.py, docs/performance.md). IVF_PROBES lists are searched
 # per question.
 APPROXIMATE_ABOVE = 20_000
 IVF_PROBES = 96

@@ -132,7 +132,7 @@ def test_framing_labels_come_from_the_reviewed_claims(engine, answers):
 
 def test_dev_set_answer_targets(engine):
     row = evaluate(engine, load_questions(EVAL_DIR / "dev.jsonl"))
-    assert row.fact_in_first_3 >= 0.9  # measured 11/12: see README, Answers
+    assert row.fact_in_first_3 >= 0.9  # measured 11/12: see docs/answers.md
     assert row.answerable_refused == 0 and row.false_statements == 0
     assert row.faithfulness == 1.0
 

@@ -262,9 +262,9 @@ def test_embedding_batches_by_size_keep_every_text_in_its_place(embedder):
 
 
 def test_builds_are_deterministic_whatever_came_before(tmp_path, embedder):
-    """Hosts that build the same corpus agree on one digest (README, "Running on several
-    hosts"): a fresh build of the corpus and an incremental build that reached the same
-    corpus from an older one write the same bytes."""
+    """Hosts that build the same corpus agree on one digest (docs/multi-host.md): a fresh
+    build of the corpus and an incremental build that reached the same corpus from an
+    older one write the same bytes."""
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS_DIR, corpus)
     labels = corpus / "claim-labels.jsonl"

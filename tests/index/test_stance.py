@@ -22,7 +22,7 @@ def test_the_labels_file_covers_every_sentence_of_the_corpus(engine):
     """If cleaning or sentence splitting changes, sentences change: this says to relabel them."""
     index = engine.served.retriever().index
     table = index.sentences
-    assert table.reviewed.all(), "some sentences have no reviewed label: relabel them (README, Labelling guide)"
+    assert table.reviewed.all(), "some sentences have no reviewed label: relabel them (docs/labelling-guide.md)"
     labelled = {label.key: label for label in load_labels(CLAIM_LABELS)}
     for i in (0, len(table.rows) // 2, len(table.rows) - 1):
         passage = index.passages[int(table.rows[i])]
