@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from parley.bot.answer.types import EmptyQuestionError
-from parley.index import IndexUnreadableError, NoIndexError, ParleyError
+from parley.index import ClaimFraming, IndexUnreadableError, NoIndexError, ParleyError
 
 CORPUS_SCOPE = "the debate over whether the US and China are in an AI race or should cooperate on AI safety"
 _NOT_FOUND = "Sorry, I couldn't find anything in the corpus that answers {what}."
@@ -199,13 +199,13 @@ def review_refused(platform: str) -> str:
     return "Only Parley admins can review framings."
 
 
-def reviewed(text: str, framing: str, embedded: int) -> str:
+def reviewed(text: str, framing: ClaimFraming, embedded: int) -> str:
     shown = text if len(text) <= 120 else text[:119] + "…"
     return (f"Labelled “{shown}” as {REVIEW_CHOICES[framing].lower()}. Answers use it now "
             f"({embedded} passages re-embedded).")
 
 
-def review_prompt(title: str, before: str, text: str, after: str, framing: str, confidence: float,
+def review_prompt(title: str, before: str, text: str, after: str, framing: ClaimFraming, confidence: float,
                   reviewed_already: bool, flags: int) -> str:
     """A claim as a curator sees it: its document, a sentence of context either side, and
     its current label."""

@@ -20,7 +20,7 @@ from parley.bot.answer import Answer, AnswerEngine, SourceSummary
 from parley.bot.state.cooldown import SharedCooldown
 from parley.bot.state.database import StoreUnavailable
 from parley.bot.state.votes import FeedbackStore, Vote
-from parley.index import BuildLockedError, ParleyError
+from parley.index import BuildLockedError, ClaimFraming, ParleyError
 
 if TYPE_CHECKING:
     from parley.index import BuildReport, ClaimToReview, Reindexer, VersionFollower
@@ -75,7 +75,7 @@ class Reviewed:
     """A curator's framing decision, written and served."""
 
     claim: ClaimToReview
-    framing: str
+    framing: ClaimFraming
     report: BuildReport
 
     @property
@@ -212,7 +212,7 @@ class Service:
         """Not this one (for now): the curator's next claim is another."""
         self._skipped.setdefault(user, set()).add(key)
 
-    def review(self, user: User, *, admin: bool, key: str, framing: str) -> Reviewed | Refused:
+    def review(self, user: User, *, admin: bool, key: str, framing: ClaimFraming) -> Reviewed | Refused:
         """Record a curator's framing for the claim ``key`` and serve it: a rebuild that
         re-embeds nothing, since only labels changed."""
         refused = self._may_review(user, admin=admin)

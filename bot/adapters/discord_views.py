@@ -3,68 +3,114 @@ out) and a "wrong framing?" select; and under a claim to review, the curator's c
 
 Persistent ``DynamicItem``s: the custom id carries the answer id (and the citation count),
 so a click still lands after a restart or on another shard's process.
+
+A click calls the cog that built the components (``AnswerActions``, ``ReviewActions``),
+handed in when they are built: never ``interaction.client``, so this module knows nothing
+of the bot or the cogs, and the imports run one way (bot -> cogs -> views).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from typing import TYPE_CHECKING
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import discord
 
-from parley.bot import phrases
-from parley.bot.service import User
+from parley.bot.render.discord_embeds import FRAMING_PLACEHOLDER, citation_option, review_label
 from parley.bot.state.votes import Vote
 
-if TYPE_CHECKING:
-    from parley.bot.adapters.discord_bot import ParleyBot
-
-PLATFORM = "discord"
-NO_PINGS = discord.AllowedMentions.none()
+REVIEW_CHOICES = ("race", "cooperation", "none", "skip")  # the buttons' order under a claim
+Item = TypeVar("Item", bound=type[discord.ui.DynamicItem[Any]])
 
 
-def feedback_view(answer_id: str, citations: int, *, more: bool = False) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(VoteButton("up", answer_id))
-    view.add_item(VoteButton("down", answer_id))
-    if more:
-        view.add_item(MoreButton(answer_id))
-    if citations:
-        view.add_item(FramingSelect(answer_id, citations))
-    return view
+class AnswerActions(Protocol):
+    """What the components under an answer call (the answers cog)."""
+
+    async def vote(self, interaction: discord.Interaction, answer_id: str, vote: Vote, citation: int | None) -> None:
+        """Record a 👍 / 👎, or "wrong framing" on citation number ``citation``."""
+
+    async def show_more(self, interaction: discord.Interaction, answer_id: str) -> None:
+        """Send the complete answer to the presser alone."""
 
 
-def review_view(key: str) -> discord.ui.View:
-    """Race · Cooperation · Neither · Skip under a claim to review."""
-    view = discord.ui.View(timeout=None)
-    for choice in ("race", "cooperation", "none", "skip"):
-        view.add_item(ReviewButton(choice, key))
-    return view
+class ReviewActions(Protocol):
+    """What the buttons under a claim to review call (the curation cog)."""
+
+    async def decide_claim(self, interaction: discord.Interaction, key: str, choice: str) -> None:
+        """Serve a curator's decision on claim ``key``, then show the next claim."""
+
+
+def bound(item: Item, actions: object) -> Item:
+    """A subclass of ``item`` whose clicks call ``actions``.
+
+    discord.py rebuilds a clicked item from its class alone (``from_custom_id``), so what the
+    click calls has to ride on the class; a subclass per bot keeps two bots in one process
+    (shards, tests) apart, which a class attribute set on ``item`` itself would not.
+    """
+    return type(item.__name__, (item,), {"actions": actions}, template=item.__discord_ui_compiled_template__)
+
+
+class FeedbackComponents:
+    """The components under an answer, bound to the ``actions`` their clicks call."""
+
+    def __init__(self, actions: AnswerActions):
+        self.vote = bound(VoteButton, actions)
+        self.more = bound(MoreButton, actions)
+        self.framing = bound(FramingSelect, actions)
+        self.items = (self.vote, self.more, self.framing)  # for ``add_dynamic_items`` at start-up
+
+    def view(self, answer_id: str, citations: int, *, more: bool = False) -> discord.ui.View:
+        """👍 · 👎 · More (when the answer leaves passages out) · "wrong framing?" (when it cites)."""
+        view = discord.ui.View(timeout=None)
+        view.add_item(self.vote("up", answer_id))
+        view.add_item(self.vote("down", answer_id))
+        if more:
+            view.add_item(self.more(answer_id))
+        if citations:
+            view.add_item(self.framing(answer_id, citations))
+        return view
+
+
+class ReviewComponents:
+    """The buttons under a claim to review, bound to the ``actions`` their clicks call."""
+
+    def __init__(self, actions: ReviewActions):
+        self.button = bound(ReviewButton, actions)
+        self.items = (self.button,)  # for ``add_dynamic_items`` at start-up
+
+    def view(self, key: str) -> discord.ui.View:
+        """Race · Cooperation · Neither · Skip under a claim to review."""
+        view = discord.ui.View(timeout=None)
+        for choice in REVIEW_CHOICES:
+            view.add_item(self.button(choice, key))
+        return view
 
 
 class ReviewButton(discord.ui.DynamicItem[discord.ui.Button],
                    template=r"parley:review:(?P<choice>race|cooperation|none|skip):(?P<key>[0-9a-f]{16})"):
-    """A curator's decision on one claim (its label key)."""
+    """A curator's decision on one claim (its label key). Used through ``ReviewComponents``."""
+
+    actions: ClassVar[ReviewActions]  # set by ``bound``
 
     def __init__(self, choice: str, key: str):
         self.choice = choice
         self.key = key
-        label = phrases.REVIEW_CHOICES.get(choice, "Skip")
         style = discord.ButtonStyle.secondary if choice == "skip" else discord.ButtonStyle.primary
-        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"parley:review:{choice}:{key}"))
+        super().__init__(discord.ui.Button(label=review_label(choice), style=style,
+                                           custom_id=f"parley:review:{choice}:{key}"))
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match: re.Match[str]):
         return cls(match["choice"], match["key"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: ParleyBot = interaction.client  # type: ignore[assignment]
-        await bot.decide_claim(interaction, self.key, self.choice)
+        await self.actions.decide_claim(interaction, self.key, self.choice)
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"parley:(?P<vote>up|down):(?P<answer>[0-9a-f]{12})"):
-    """👍 / 👎 on an answer."""
+    """👍 / 👎 on an answer. Used through ``FeedbackComponents``."""
+
+    actions: ClassVar[AnswerActions]  # set by ``bound``
 
     def __init__(self, vote: Vote, answer_id: str):
         self.vote: Vote = vote
@@ -78,15 +124,19 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"parley:(?
         return cls("up" if match["vote"] == "up" else "down", match["answer"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await record_vote(interaction, self.answer_id, self.vote, None)
+        await self.actions.vote(interaction, self.answer_id, self.vote, None)
 
 
 class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"parley:more:(?P<answer>[0-9a-f]{12})"):
-    """More: the complete answer, to whoever presses it alone."""
+    """More: the complete answer, to whoever presses it alone. Used through ``FeedbackComponents``."""
+
+    actions: ClassVar[AnswerActions]  # set by ``bound``
 
     def __init__(self, answer_id: str):
+        from parley.bot.phrases import MORE_BUTTON
+
         self.answer_id = answer_id
-        super().__init__(discord.ui.Button(label=phrases.MORE_BUTTON, style=discord.ButtonStyle.primary,
+        super().__init__(discord.ui.Button(label=MORE_BUTTON, style=discord.ButtonStyle.primary,
                                            custom_id=f"parley:more:{answer_id}"))
 
     @classmethod
@@ -94,19 +144,21 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"parley:mo
         return cls(match["answer"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: ParleyBot = interaction.client  # type: ignore[assignment]
-        await bot.show_more(interaction, self.answer_id)
+        await self.actions.show_more(interaction, self.answer_id)
 
 
 class FramingSelect(discord.ui.DynamicItem[discord.ui.Select],
                     template=r"parley:framing:(?P<answer>[0-9a-f]{12}):(?P<count>\d+)"):
-    """"Wrong framing?" on a citation: the user picks which one."""
+    """"Wrong framing?" on a citation: the user picks which one. Used through ``FeedbackComponents``."""
+
+    actions: ClassVar[AnswerActions]  # set by ``bound``
 
     def __init__(self, answer_id: str, citations: int):
         self.answer_id = answer_id
-        options = [discord.SelectOption(label=f"Citation [{n}]", value=str(n)) for n in range(1, min(citations, 25) + 1)]
+        # A select holds at most 25 options: later citations cannot be flagged from here.
+        options = [discord.SelectOption(label=citation_option(n), value=str(n)) for n in range(1, min(citations, 25) + 1)]
         super().__init__(discord.ui.Select(
-            custom_id=f"parley:framing:{answer_id}:{citations}", placeholder="Wrong framing? Pick the citation",
+            custom_id=f"parley:framing:{answer_id}:{citations}", placeholder=FRAMING_PLACEHOLDER,
             options=options, min_values=1, max_values=1))
 
     @classmethod
@@ -114,12 +166,4 @@ class FramingSelect(discord.ui.DynamicItem[discord.ui.Select],
         return cls(match["answer"], int(match["count"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await record_vote(interaction, self.answer_id, "wrong_framing", int(self.item.values[0]))
-
-
-async def record_vote(interaction: discord.Interaction, answer_id: str, vote: Vote, citation: int | None) -> None:
-    bot: ParleyBot = interaction.client  # type: ignore[assignment]
-    user = User(PLATFORM, str(interaction.user.id))
-    loop = asyncio.get_running_loop()
-    voted = await loop.run_in_executor(None, bot.service.vote, user, answer_id, vote, citation)
-    await interaction.response.send_message(voted.text, ephemeral=True, allowed_mentions=NO_PINGS)
+        await self.actions.vote(interaction, self.answer_id, "wrong_framing", int(self.item.values[0]))

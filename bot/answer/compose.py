@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from parley.bot import phrases
 from parley.bot.answer.quotes import claim_span, quote_parts, quote_span
 from parley.bot.answer.types import FRAMING_SECTIONS, Answer, AnswerKind, Citation, Perspective, QuotePart
-from parley.index import ClaimHit, Hit, IndexedDocument, Retrieval, SentenceMatch
+from parley.index import ClaimHit, Hit, IndexedDocument, Retrieval, SentenceMatch, stance_of_claim
 
 # Opinion and this-or-that questions about the framings: people asking what to think, not
 # what happened. A yes/no question about the race or cooperation counts too.
@@ -206,7 +206,7 @@ class _Quote:
 
     def cite(self, n: int, document: IndexedDocument) -> Citation:
         parts = tuple(QuotePart(s, e, document.text[s:e]) for s, e in quote_parts(document.text, self.span))
-        stance = self.sentence.framing if self.sentence.framing != "none" else "neutral"
+        stance = stance_of_claim(self.sentence.framing)
         return Citation(
             n=n, passage_id=self.passage_id, doc_id=document.doc_id, title=document.title,
             publisher=document.publisher, url=document.url, quote=" … ".join(p.text for p in parts),

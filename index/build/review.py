@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.model import CLAIM_FRAMINGS, claim_key
+from parley.index.model import CLAIM_FRAMINGS, ClaimFraming, claim_key
 from parley.index.store.version import LoadedIndex
 
 
@@ -36,7 +36,7 @@ class ClaimToReview:
     text: str
     before: str  # the sentence before it in its passage ("" at the start)
     after: str  # the sentence after it ("" at the end)
-    framing: str  # as served: "race", "cooperation" or "none"
+    framing: ClaimFraming  # as served
     confidence: float
     reviewed: bool
     speaker: str | None
@@ -107,7 +107,7 @@ def _claim(index: LoadedIndex, sentence: int, flagged: Mapping[str, int]) -> Cla
         reviewed=bool(table.reviewed[sentence]), speaker=table.speaker(sentence), flags=flagged.get(passage.passage_id, 0))
 
 
-def decision_record(claim: ClaimToReview, framing: str, *, reviewer: str, when: datetime | None = None) -> dict:
+def decision_record(claim: ClaimToReview, framing: ClaimFraming, *, reviewer: str, when: datetime | None = None) -> dict:
     """The reviewed-labels line (as a dict) that makes ``framing`` the label of ``claim``."""
     if framing not in CLAIM_FRAMINGS:
         raise ValueError(f"framing must be one of {', '.join(CLAIM_FRAMINGS)}")
@@ -117,7 +117,7 @@ def decision_record(claim: ClaimToReview, framing: str, *, reviewer: str, when: 
             "why": f"reviewed by {reviewer}", "text": claim.text, "reviewed_by": reviewer, "reviewed_at": at}
 
 
-def record_decision(labels: Path, claim: ClaimToReview, framing: str, *, reviewer: str,
+def record_decision(labels: Path, claim: ClaimToReview, framing: ClaimFraming, *, reviewer: str,
                     when: datetime | None = None) -> dict:
     """Write ``framing`` as the reviewed label of ``claim``: its line replaced, or added."""
     record = decision_record(claim, framing, reviewer=reviewer, when=when)

@@ -55,7 +55,7 @@ class ClaimLabel:
 
     key: str
     doc_id: str
-    framing: str  # "race", "cooperation" or "none"
+    framing: ClaimFraming
     speaker: str | None
     text: str
 
@@ -64,7 +64,7 @@ class ClaimLabel:
 class Claim:
     """The framing of one sentence as served."""
 
-    framing: str  # "race", "cooperation" or "none"
+    framing: ClaimFraming
     confidence: float  # 1.0 for a reviewed label
     reviewed: bool
     speaker: str | None
