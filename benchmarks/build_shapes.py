@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from parley.index.build.build import build_index
-from parley.index.build.chunk import chunk_document
-from parley.index.build.embed import Embedder, packaged_model_path
+from parley.index.indexing.build import build_index
+from parley.index.indexing.chunk import chunk_document
+from parley.index.indexing.embed import Embedder, packaged_model_path
 from parley.index.sources.clean import clean_text
 from parley.index.store.versions import IndexLocation
 

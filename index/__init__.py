@@ -6,7 +6,7 @@ imported from its home on first use (PEP 562), so a command that needs only an e
 does not pay for numpy, FAISS or the build.
 
 - ``sources/``: documents in (read the corpus folder, ingest pages and PDFs, clean text);
-- ``build/``: a corpus to a new index version (chunk, label, embed, write, publish);
+- ``indexing/``: a corpus to a new index version (chunk, label, embed, write, publish);
 - ``store/``: one version on disk and its look-ups, and the folder of versions;
 - ``search/``: a question to a ``Retrieval``; the served index that follows new versions;
 - ``model.py`` and ``errors.py``: the types and errors every part shares.
@@ -25,9 +25,9 @@ _HOMES = {
                            "FRAMINGS", "STANCES", "CLAIM_FRAMINGS", "stance_of_claim", "passage_id", "claim_key"),
     "parley.index.sources.read": ("SAFE_URL",),
     "parley.index.sources.ingest": ("add_sources",),
-    "parley.index.build.build": ("build_index", "BuildReport", "ChunkSettings"),
-    "parley.index.build.embed": ("Embedder", "packaged_model_path"),
-    "parley.index.build.review": ("ClaimToReview", "review_queue", "find_claim", "record_decision",
+    "parley.index.indexing.build": ("build_index", "BuildReport", "ChunkSettings"),
+    "parley.index.indexing.embed": ("Embedder", "packaged_model_path"),
+    "parley.index.indexing.review": ("ClaimToReview", "review_queue", "find_claim", "record_decision",
                                   "write_decisions"),
     "parley.index.store.manifest": ("Manifest",),
     "parley.index.store.versions": ("IndexLocation", "VersionRegistry", "PublishedVersion"),

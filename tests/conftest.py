@@ -22,8 +22,8 @@ SHARED_SERVER_URL = os.environ.pop("PARLEY_DATABASE_URL", None)
 
 from parley.bot.answer import AnswerEngine  # noqa: E402
 from parley.bot.state.database import Database, open_database  # noqa: E402
-from parley.index.build.build import BuildReport, build_index  # noqa: E402
-from parley.index.build.embed import Embedder, packaged_model_path  # noqa: E402
+from parley.index.indexing.build import BuildReport, build_index  # noqa: E402
+from parley.index.indexing.embed import Embedder, packaged_model_path  # noqa: E402
 from parley.index.search.served import ServedIndex  # noqa: E402
 from parley.index.store.versions import IndexLocation  # noqa: E402
 from tests.helpers import CLAIM_LABELS, CORPUS_DIR  # noqa: E402

@@ -198,7 +198,7 @@ def reindex(corpus_dir: Path, claim_labels: Path | None, embedder, repeats: int,
     edited document, and nothing changed, on a copy of the corpus. Parley's and the naive
     build's process runs alternate, so that a busy moment of the machine hits both."""
     from parley.index import IndexLocation, build_index
-    from parley.index.build.build import dense_input
+    from parley.index.indexing.build import dense_input
 
     parley = parley_command()
     full, edit, naive_full, process, naive_process_runs = [], [], [], [], []

@@ -20,7 +20,7 @@ class MeasureUsageError(Exception):
 
 def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     from parley.bot.measure.evaluate import as_json, evaluate, evaluate_peer, format_table, load_questions
-    from parley.index.build.stance import cross_validate, load_labels
+    from parley.index.indexing.stance import cross_validate, load_labels
 
     questions = load_questions(args.file)
     engine = build_engine(settings)

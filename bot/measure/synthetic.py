@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from parley.index import IndexedDocument, Passage, passage_id
-from parley.index.build.build import bm25_input
+from parley.index.indexing.build import bm25_input
 from parley.index.store.sentences import SentenceTable
 from parley.index.store.version import LoadedIndex
 

@@ -26,8 +26,8 @@ from parley.index.search.retriever import QueryEncoder, Retriever, SearchSetting
 from parley.index.store.versions import IndexLocation, VersionRegistry
 
 if TYPE_CHECKING:  # the build loads only when a re-index runs: answering never needs it
-    from parley.index.build.build import BuildReport, ChunkSettings
-    from parley.index.build.embed import Embedder
+    from parley.index.indexing.build import BuildReport, ChunkSettings
+    from parley.index.indexing.embed import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class Reindexer:
         if not self._running.acquire(blocking=False):
             raise BuildLockedError("A re-index is already running; its result will be served when it ends.")
         try:
-            from parley.index.build.build import build_index
+            from parley.index.indexing.build import build_index
 
             if self.before_build is not None:
                 self.before_build()

@@ -10,7 +10,7 @@ from parley.bot.answer import AnswerEngine
 from parley.bot.service import Service
 from parley.bot.state.events import SeenEvents
 from parley.bot.state.votes import FeedbackStore
-from parley.index.build.build import ChunkSettings
+from parley.index.indexing.build import ChunkSettings
 from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 from tests.helpers import CLAIM_LABELS, NeverEmbeds
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from parley.bot.state.registry import DatabaseRegistry
-from parley.index.build.build import ChunkSettings, build_index
 from parley.index.errors import BuildLockedError, UnknownVersionError
+from parley.index.indexing.build import ChunkSettings, build_index
 from parley.index.search.served import Reindexer, ReindexJob, ServedIndex, VersionFollower
 from parley.index.store.versions import IndexLocation
 from tests.helpers import CORPUS_DIR, LUNAR_NOTE

@@ -12,7 +12,7 @@ from parley.bot import phrases
 from parley.bot.answer import AnswerEngine
 from parley.bot.service import Refused, Reviewed, Service, User
 from parley.bot.state.votes import FeedbackStore
-from parley.index.build.build import ChunkSettings
+from parley.index.indexing.build import ChunkSettings
 from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 from tests.helpers import NeverEmbeds, flag_first_race_quote, race_quotes, run_parley
 
@@ -89,7 +89,7 @@ def test_decisions_from_many_curators_at_once_are_all_kept(tmp_path, engine):
     """Several bot processes write the same labels file: no decision may be lost."""
     import threading
 
-    from parley.index.build.review import record_decision, review_queue
+    from parley.index.indexing.review import record_decision, review_queue
 
     labels = tmp_path / "claim-labels.jsonl"
     labels.write_text("")

@@ -10,7 +10,7 @@ from parley.bot import phrases
 from parley.bot.answer import AnswerEngine
 from parley.bot.service import Asked, Refused, Reindexed, Service, User, Wait
 from parley.bot.state.votes import FeedbackStore
-from parley.index.build.build import ChunkSettings
+from parley.index.indexing.build import ChunkSettings
 from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 from tests import answers as scripted
 from tests.helpers import CLAIM_LABELS

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parley.index.build.build import build_index
 from parley.index.errors import BuildLockedError, IndexUnreadableError, NoIndexError
+from parley.index.indexing.build import build_index
 from parley.index.store.versions import IndexLocation
 from tests.helpers import CLAIM_LABELS, CORPUS_DIR, LUNAR_NOTE, PARLEY
 
@@ -248,7 +248,7 @@ def test_sigkill_during_a_full_build_leaves_the_served_index_whole(index_copy, e
 
 
 def test_embedding_batches_by_size_keep_every_text_in_its_place(embedder):
-    from parley.index.build.embed import MAX_BATCH, _batches_by_length
+    from parley.index.indexing.embed import MAX_BATCH, _batches_by_length
 
     texts = [f"Line {i} ends." for i in range(600)] + ["A much longer passage about chips. " * 20] * 5
     batches = _batches_by_length(texts, 16 * 750)

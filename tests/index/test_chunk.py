@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from parley.index.build.chunk import MAX_SENTENCE_WORDS, chunk_document, split_sentences
+from parley.index.indexing.chunk import MAX_SENTENCE_WORDS, chunk_document, split_sentences
 from parley.index.sources.clean import clean_text
 from parley.index.sources.read import load_corpus
 from tests.helpers import CORPUS_DIR

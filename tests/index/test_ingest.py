@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from parley.bot.answer import AnswerEngine
-from parley.index.build.build import build_index
+from parley.index.indexing.build import build_index
 from parley.index.search.served import ServedIndex
 from parley.index.sources.ingest import add_sources
 from parley.index.sources.read import load_corpus

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from parley.bot.answer import AnswerEngine
-from parley.index.build.build import build_index, dense_input
 from parley.index.errors import IndexUnreadableError
+from parley.index.indexing.build import build_index, dense_input
 from parley.index.search.served import ServedIndex
 from parley.index.store.manifest import ENCODER_FILE, TOKENIZER_FILE, read_manifest
 from tests.helpers import CLAIM_LABELS, PROJECT_DIR

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from parley.index.build.build import build_index
+from parley.index.indexing.build import build_index
 from tests.helpers import CLAIM_LABELS, CORPUS_DIR, PARLEY, run_parley
 
 
@@ -122,7 +122,7 @@ def test_hot_swap_under_load_fails_no_question_and_mixes_no_versions(index_copy,
     import threading
 
     from parley.bot.answer import AnswerEngine
-    from parley.index.build.build import ChunkSettings
+    from parley.index.indexing.build import ChunkSettings
     from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
 
     served = ServedIndex(index_copy)

@@ -4,8 +4,8 @@ a confidence, passages framed by their claims, the classifier measured honestly.
 import json
 import shutil
 
-from parley.index.build.build import build_index
-from parley.index.build.stance import (
+from parley.index.indexing.build import build_index
+from parley.index.indexing.stance import (
     CLASSIFIER_CONFIDENCE,
     Claim,
     cross_validate,

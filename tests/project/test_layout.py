@@ -113,10 +113,10 @@ def test_no_test_module_imports_another():
     assert offenders == []
 
 
-INDEX_AREAS = {"model", "errors", "sources", "build", "store", "search"}
+INDEX_AREAS = {"model", "errors", "sources", "indexing", "store", "search"}
 # The one arrow allowed to run from serving back to the build: the served index rebuilds
 # (``Reindexer``), importing the build only inside the function that does it.
-REBUILD_ARROW = ("parley.index.search.served", ("parley.index.build.build", "parley.index.build.embed"))
+REBUILD_ARROW = ("parley.index.search.served", ("parley.index.indexing.build", "parley.index.indexing.embed"))
 
 
 def area(module: str) -> str | None:
@@ -148,15 +148,15 @@ def test_the_shared_types_and_errors_are_leaves():
     assert imports(modules()["parley.bot.settings"], type_only=True) <= {"parley.index", "parley.index.errors"}
 
 
-def test_the_store_and_the_search_never_import_the_build_or_the_sources():
+def test_the_store_and_the_search_never_import_the_indexing_or_the_sources():
     offenders = sorted(f"{name} -> {target}" for name, targets in graph(type_only=True).items()
                        if area(name) in ("store", "search") for target in targets
-                       if area(target) in ("build", "sources")
+                       if area(target) in ("indexing", "sources")
                        and not (name == REBUILD_ARROW[0] and target in REBUILD_ARROW[1]))
     assert offenders == []
     # and the rebuild arrow stays inside the function that rebuilds
     eager = imports(modules()[REBUILD_ARROW[0]], lazy=False)
-    assert sorted(t for t in eager if area(t) in ("build", "sources")) == []
+    assert sorted(t for t in eager if area(t) in ("indexing", "sources")) == []
 
 
 def test_the_bot_imports_the_index_only_through_its_public_face():
@@ -184,7 +184,7 @@ def test_importing_the_index_loads_nothing_heavy():
     import sys
 
     code = ("import sys, parley.index; heavy = [m for m in ('numpy', 'faiss', 'torch', 'onnxruntime', "
-            "'parley.index.build', 'parley.index.store') if m in sys.modules]; print(heavy)")
+            "'parley.index.indexing', 'parley.index.store') if m in sys.modules]; print(heavy)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parley.index.build.embed import Embedder
 from parley.index.errors import ParleyError
+from parley.index.indexing.embed import Embedder
 from parley.index.store.manifest import ENCODER_FILE, EXPORT_SCHEME, TOKENIZER_FILE, EncoderRecord, file_sha256
 
 

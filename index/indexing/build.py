@@ -18,12 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.build.chunk import chunk_document, split_sentences
-from parley.index.model import Passage
-from parley.index.sources.clean import clean_text
-from parley.index.model import IndexedDocument
-from parley.index.sources.read import Corpus, CorpusProblem, SourceDocument, load_corpus
-from parley.index.build.embed import PASSAGE_CHARS, Embedder, encode_in_batches
 from parley.index.errors import (
     CorpusError,
     IndexUnreadableError,
@@ -31,6 +25,13 @@ from parley.index.errors import (
     ParleyError,
     VersionMismatchError,
 )
+from parley.index.indexing.chunk import chunk_document, split_sentences
+from parley.index.indexing.embed import PASSAGE_CHARS, Embedder, encode_in_batches
+from parley.index.indexing.onnx_export import export_query_encoder
+from parley.index.indexing.stance import Claim, label_claims, labels_fingerprint, load_labels, passage_stance
+from parley.index.model import CLAIM_FRAMINGS, IndexedDocument, Passage
+from parley.index.sources.clean import clean_text
+from parley.index.sources.read import Corpus, CorpusProblem, SourceDocument, load_corpus
 from parley.index.store.manifest import (
     ENCODER_FILE,
     EXPORT_SCHEME,
@@ -40,11 +41,9 @@ from parley.index.store.manifest import (
     file_sha256,
     read_manifest,
 )
-from parley.index.build.onnx_export import export_query_encoder
 from parley.index.store.query_encoder import OnnxQueryEncoder
 from parley.index.store.sentences import SentenceTable
-from parley.index.build.stance import Claim, label_claims, labels_fingerprint, load_labels, passage_stance
-from parley.index.model import CLAIM_FRAMINGS
+from parley.index.store.vectors import APPROXIMATE_ABOVE
 from parley.index.store.version import (
     COMMON_WORDS,
     common_english_words,
@@ -52,7 +51,6 @@ from parley.index.store.version import (
     read_vectors_by_input,
     write_index,
 )
-from parley.index.store.vectors import APPROXIMATE_ABOVE
 from parley.index.store.versions import IndexLocation, VersionRegistry
 
 # Bump when cleaning or chunking rules change, or what a version holds: every document is

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.index.model import CLAIM_FRAMINGS, FRAMINGS, ClaimFraming, Stance, claim_key
 from parley.index.errors import ParleyError
+from parley.index.model import CLAIM_FRAMINGS, FRAMINGS, ClaimFraming, Stance, claim_key
 
 # Bump when the cues or the classifier change: framings are then recomputed.
 STANCE_VERSION = 2

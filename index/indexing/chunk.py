@@ -6,7 +6,6 @@ always be traced back to the document character for character.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
