@@ -16,11 +16,12 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import discord
 
+from parley.bot import phrases
 from parley.bot.render.discord_embeds import FRAMING_PLACEHOLDER, citation_option, review_label
 from parley.bot.state.votes import Vote
 
 REVIEW_CHOICES = ("race", "cooperation", "none", "skip")  # the buttons' order under a claim
-Item = TypeVar("Item", bound=type[discord.ui.DynamicItem[Any]])
+ItemClass = TypeVar("ItemClass", bound=type[discord.ui.DynamicItem[Any]])
 
 
 class AnswerActions(Protocol):
@@ -40,7 +41,7 @@ class ReviewActions(Protocol):
         """Serve a curator's decision on claim ``key``, then show the next claim."""
 
 
-def bound(item: Item, actions: object) -> Item:
+def bound(item: ItemClass, actions: object) -> ItemClass:
     """A subclass of ``item`` whose clicks call ``actions``.
 
     discord.py rebuilds a clicked item from its class alone (``from_custom_id``), so what the
@@ -133,10 +134,8 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"parley:mo
     actions: ClassVar[AnswerActions]  # set by ``bound``
 
     def __init__(self, answer_id: str):
-        from parley.bot.phrases import MORE_BUTTON
-
         self.answer_id = answer_id
-        super().__init__(discord.ui.Button(label=MORE_BUTTON, style=discord.ButtonStyle.primary,
+        super().__init__(discord.ui.Button(label=phrases.MORE_BUTTON, style=discord.ButtonStyle.primary,
                                            custom_id=f"parley:more:{answer_id}"))
 
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from parley.bot import phrases
 from parley.bot.answer import Answer, Citation, SourceSummary
@@ -25,6 +26,9 @@ from parley.bot.render.text import (
     shown_quote,
 )
 
+if TYPE_CHECKING:
+    from parley.index import ClaimToReview
+
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -35,6 +39,9 @@ EMBED_TOTAL_LIMIT = 6000
 IN_THE_CORPUS = "In the corpus"  # the field with the tally and what the answer leaves out
 FOOTER = "Parley · every quote is verbatim from the corpus · /sources lists it"
 COLOUR = 0x5865F2
+# The components' own words (phrases.py has the answer's and the review's).
+FRAMING_PLACEHOLDER = "Wrong framing? Pick the citation"
+SKIP_LABEL = "Skip"
 
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
 
@@ -81,6 +88,33 @@ def render_sources(sources: list[SourceSummary]) -> list[DiscordMessage]:
                      f"{phrases.claims_tally(source.claims, source.reviewed)}")
     return _pack(title="Sources in the corpus", description=f"{len(sources)} documents.",
                  sections=[("Documents", lines)])
+
+
+def review_message(claim: ClaimToReview | None, prefix: str = "") -> str:
+    """A claim to review as one message's content, after ``prefix`` (what the last decision
+    did, from ``decision_said``); the empty queue's line when ``claim`` is ``None``."""
+    if claim is None:
+        return f"{prefix}{phrases.REVIEW_EMPTY}"
+    prompt = escape(phrases.review_prompt(claim.title, claim.before, claim.text, claim.after, claim.framing,
+                                          claim.confidence, claim.reviewed, claim.flags))
+    text = f"{prefix}{prompt}"
+    # The cut the review prompt has always had (``_fit`` would also drop a space before the …).
+    return text if len(text) <= CONTENT_LIMIT else text[: CONTENT_LIMIT - 1] + "…"
+
+
+def decision_said(result: str) -> str:
+    """What a curator's decision did, as the paragraph above the next claim to review."""
+    return escape(result) + "\n\n"
+
+
+def review_label(choice: str) -> str:
+    """The button of a review choice (``race``, ``cooperation``, ``none`` or ``skip``)."""
+    return phrases.REVIEW_CHOICES.get(choice, SKIP_LABEL)
+
+
+def citation_option(number: int) -> str:
+    """Citation ``number`` among the "wrong framing?" select's options."""
+    return f"Citation [{number}]"
 
 
 def _link(url: str | None, label: str) -> str | None:
