@@ -2,10 +2,11 @@
 
 In a corpus that is all about the US, China and AI, raw cosines are dominated by that
 shared topic, so claims are compared after centring on the mean sentence vector (see
-``search.ClaimHit``). The centred cosine of a claim ``s`` and a question ``q`` is the inner
+``search.retriever.ClaimHit``). The centred cosine of a claim ``s`` and a question ``q`` is the inner
 product of ``(s - mean) / |s - mean|`` and ``(q - mean) / |q - mean|``, so each framing's
 claims are stored centred and normalised in a vector index (``vectors.PassageVectors``:
-exact on a small corpus, an 8-bit inverted file past 20,000 claims), and a question reads
+exact on a small corpus, an IVF-PQ index with exact re-ranking past
+``vectors.APPROXIMATE_ABOVE`` claims), and a question reads
 only the claims it finds instead of multiplying every claim's vector.
 """
 

@@ -137,7 +137,8 @@ def write_index(
 
 class LoadedIndex:
     """A version of the index, ready to search: the small columns in memory, texts and
-    sentence vectors read on demand, vector indexes memory-mapped (columns.py)."""
+    sentence vectors read on demand, FAISS indexes read whole,
+    BM25's arrays memory-mapped."""
 
     def __init__(self, directory: Path, manifest: Manifest, documents: DocumentTable,
                  passages: PassageTable, vectors: PassageVectors, lexical: LexicalIndex,
