@@ -27,13 +27,14 @@ _HOMES = {
     "parley.index.sources.ingest": ("add_sources",),
     "parley.index.indexing.build": ("build_index", "BuildReport", "ChunkSettings"),
     "parley.index.indexing.embed": ("Embedder", "packaged_model_path"),
+    "parley.index.indexing.propose": ("propose_points",),
     "parley.index.indexing.review": ("ClaimToReview", "review_queue", "find_claim", "record_decision",
                                   "write_decisions"),
     "parley.index.store.manifest": ("Manifest",),
     "parley.index.store.versions": ("IndexLocation", "VersionRegistry", "PublishedVersion"),
     "parley.index.store.lexical": ("bm25_tokens",),
     "parley.index.search.retriever": ("Retriever", "Retrieval", "Hit", "ClaimHit", "SentenceMatch", "Mode",
-                                      "SearchSettings"),
+                                      "SearchSettings", "PointMatch"),
     "parley.index.search.served": ("ServedIndex", "Reindexer", "ReindexJob", "VersionFollower"),
 }
 HOME_OF = {name: module for module, names in _HOMES.items() for name in names}

@@ -75,3 +75,17 @@ class IndexedDocument(DocumentHeader):
     data the answer core reads through a search's results)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point of the debate map as served: a sub-question the corpus argues, and its claims
+    by framing and its facts as sentence numbers of the index (strongest first)."""
+
+    point_id: str
+    title: str
+    scope: str
+    phrasings: tuple[str, ...]
+    claims: dict[str, tuple[int, ...]]  # by framing ("race", "cooperation")
+    facts: tuple[int, ...] = ()
+    neighbours: tuple[str, ...] = ()

@@ -29,8 +29,9 @@ from parley.index.indexing.chunk import chunk_document, split_sentences
 from parley.index.indexing.embed import PASSAGE_CHARS, Embedder, encode_in_batches
 from parley.index.indexing.onnx_export import export_query_encoder
 from parley.index.indexing.stance import Claim, label_claims, labels_fingerprint, load_labels, passage_stance
-from parley.index.model import CLAIM_FRAMINGS, IndexedDocument, Passage
+from parley.index.model import CLAIM_FRAMINGS, IndexedDocument, Passage, Point, claim_key
 from parley.index.sources.clean import clean_text
+from parley.index.sources.debate_map import DEBATE_MAP_FILE, MapPoint, map_fingerprint, read_debate_map
 from parley.index.sources.read import Corpus, CorpusProblem, SourceDocument, load_corpus
 from parley.index.store.manifest import (
     ENCODER_FILE,
@@ -41,6 +42,7 @@ from parley.index.store.manifest import (
     file_sha256,
     read_manifest,
 )
+from parley.index.store.points import PointTable
 from parley.index.store.query_encoder import OnnxQueryEncoder
 from parley.index.store.sentences import SentenceTable
 from parley.index.store.vectors import APPROXIMATE_ABOVE
@@ -101,6 +103,7 @@ class _Plan:
     hashes: dict[str, str]
     manifest: Manifest | None
     previous_unusable: str | None
+    debate_map: list[MapPoint] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,12 @@ class _Cut:
     sentence_spans: list[tuple[int, int]]
     sentence_inputs: list[str]
     claims: list[Claim]
+
+    points: tuple[Point, ...] = ()
+
+    @functools.cached_property
+    def point_inputs(self) -> list[str]:
+        return [text for point in self.points for text in PointTable.askings(point)]
 
     @functools.cached_property
     def passage_inputs(self) -> list[str]:
@@ -172,7 +181,7 @@ def build_index(
         staged.mkdir()
         try:
             known_vectors, previous_unusable = _reusable_vectors(location, plan, embedder, full=full)
-            cut = _cut_and_label(plan.corpus.documents, chunking, claim_labels)
+            cut = _cut_and_label(plan.corpus.documents, chunking, claim_labels, plan.debate_map)
             reused = sum(1 for text in cut.passage_inputs if text in known_vectors)
             new_passages = sum(1 for text in set(cut.passage_inputs) if text not in known_vectors)
             # Even with ``full``: the export is a function of the weights alone, and its
@@ -180,10 +189,14 @@ def build_index(
             query_encoder = _reuse_query_encoder(location, manifest, embedder, staged)
             if query_encoder is None:
                 query_encoder = export_query_encoder(embedder, staged)
-            missing = _missing(known_vectors, cut)
-            if missing:
-                onnx = OnnxQueryEncoder(staged, query_encoder, embedder.info)
-                known_vectors.update(zip(missing, _embed(onnx, missing, embedder, show_progress=show_progress)))
+            # The map's questions are embedded in batches of their own: a vector's last bits
+            # depend on the batch it was embedded in, and passages must not depend on the map.
+            onnx = None
+            for missing in (_missing(known_vectors, cut.passage_inputs + cut.sentence_inputs),
+                            _missing(known_vectors, cut.point_inputs)):
+                if missing:
+                    onnx = onnx or OnnxQueryEncoder(staged, query_encoder, embedder.info)
+                    known_vectors.update(zip(missing, _embed(onnx, missing, embedder, show_progress=show_progress)))
             _write(staged, cut, known_vectors, embedder, query_encoder, plan.pipeline,
                    _common_words(location, manifest))
             served = _publish(staged, location, registry, expect_digest, len(cut.passages))
@@ -221,6 +234,7 @@ def _plan(corpus_dir: Path, location: IndexLocation, chunking: ChunkSettings, cl
         "embedding": EMBEDDING_SCHEME,
         "stance": labels_fingerprint(claim_labels),
         "common_words": COMMON_WORDS_VERSION,
+        "debate_map": map_fingerprint(corpus_dir / DEBATE_MAP_FILE),
         **chunking.__dict__,
     }
     previous_unusable = None
@@ -232,7 +246,7 @@ def _plan(corpus_dir: Path, location: IndexLocation, chunking: ChunkSettings, cl
     except IndexUnreadableError as error:
         manifest, previous_unusable = None, str(error)
     return _Plan(corpus, pipeline, {d.doc_id: d.content_sha256 for d in corpus.documents}, manifest,
-                 previous_unusable)
+                 previous_unusable, read_debate_map(corpus_dir / DEBATE_MAP_FILE))
 
 
 def _up_to_date(plan: _Plan, embedder: Embedder) -> bool:
@@ -257,20 +271,35 @@ def _reusable_vectors(location: IndexLocation, plan: _Plan, embedder: Embedder,
         return {}, str(error)
 
 
-def _cut_and_label(sources: list[SourceDocument], chunking: ChunkSettings, claim_labels: Path | None) -> _Cut:
-    """Clean and cut every document; label each sentence's framing and derive each passage's."""
+def _cut_and_label(sources: list[SourceDocument], chunking: ChunkSettings, claim_labels: Path | None,
+                   debate_map: list[MapPoint]) -> _Cut:
+    """Clean and cut every document; label each sentence's framing and derive each passage's;
+    place the debate map's claims on the sentences they name."""
     documents, passages = _cut(sources, chunking)
     labels = load_labels(claim_labels) if claim_labels and claim_labels.is_file() else []
     sentence_rows, sentence_spans, sentence_inputs = _sentences(passages)
-    claims = label_claims([(passages[row].doc_id, text) for row, text in zip(sentence_rows, sentence_inputs)],
-                          labels)
+    keyed = [(passages[row].doc_id, text) for row, text in zip(sentence_rows, sentence_inputs)]
+    claims = label_claims(keyed, labels)
     return _Cut(documents, _with_stances(passages, sentence_rows, claims), sentence_rows, sentence_spans,
-                sentence_inputs, claims)
+                sentence_inputs, claims, _placed(debate_map, keyed, claims))
 
 
-def _missing(known_vectors: dict[str, np.ndarray], cut: _Cut) -> list[str]:
-    """The texts no reusable vector embeds, in a stable order."""
-    wanted = cut.passage_inputs + cut.sentence_inputs
+def _placed(debate_map: list[MapPoint], keyed: list[tuple[str, str]], claims: list[Claim]) -> tuple[Point, ...]:
+    """The map's points with their claims as sentence numbers. A key no sentence has (its
+    words changed) is left out, and so is a claim whose served framing is no longer the one
+    the map lists it under: a point never shows a claim under the wrong framing."""
+    number = {claim_key(doc_id, text): i for i, (doc_id, text) in enumerate(keyed)}
+    placed = []
+    for point in debate_map:
+        by_framing = {framing: tuple(number[k] for k in keys if k in number and claims[number[k]].framing == framing)
+                      for framing, keys in point.claims.items()}
+        placed.append(Point(point.point_id, point.title, point.scope, point.phrasings, by_framing,
+                            tuple(number[k] for k in point.facts if k in number), point.neighbours))
+    return tuple(placed)
+
+
+def _missing(known_vectors: dict[str, np.ndarray], wanted: list[str]) -> list[str]:
+    """The texts of ``wanted`` no reusable vector embeds, in a stable order."""
     return sorted({text for text in set(wanted) if text not in known_vectors})
 
 
@@ -301,6 +330,10 @@ def _write(staged: Path, cut: _Cut, known_vectors: dict[str, np.ndarray], embedd
         query_encoder=query_encoder,
         pipeline=pipeline,
         common_words=common_words,
+        # float16 like the sentences: the last bits of a vector depend on the batch it was
+        # embedded in, and a version's bytes must not depend on the builds before it.
+        points=PointTable(cut.points, _float16(_stack(known_vectors, cut.point_inputs, dimension)),
+                          np.zeros(0, dtype=np.int64)),
     )
 
 

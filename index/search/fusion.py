@@ -46,6 +46,32 @@ def claim_relevance(claim_cosine: float, passage_cosine: float, overlap: float) 
     return round(0.5 * claim_cosine + 0.5 * passage_cosine + OVERLAP_WEIGHT * overlap, 4)
 
 
+# How a question's match with a point is made: the best cosine with the ways the point is
+# asked, the mean relevance of its two claims closest to the question, and the share of
+# the question's terms its title and phrasings hold. Set on a training split of questions
+# labelled with their point (docs/evaluation.md, "Debate map").
+POINT_WEIGHTS = (1.0, 1.0, 0.6)
+
+
+def point_score(asked: float, claim_relevances: list[float], overlap: float) -> float:
+    """A question's match with a point; ``claim_relevances`` best first."""
+    top = claim_relevances[:2]
+    claims = sum(top) / len(top) if top else 0.0
+    asked_weight, claim_weight, overlap_weight = POINT_WEIGHTS
+    return round(asked_weight * asked + claim_weight * claims + overlap_weight * overlap, 4)
+
+
+# How much a claim's place in the curators' strongest-first order counts, beside its
+# relevance to the question, when a point's claims are ranked (set on the training split).
+POINT_RANK_WEIGHT = 0.2
+
+
+def point_claim_rank(relevance: float, place: int, claims: int) -> float:
+    """What orders a point's claims for a question: relevance, plus a share of
+    ``POINT_RANK_WEIGHT`` that falls from the point's strongest claim (place 0) to its last."""
+    return relevance + POINT_RANK_WEIGHT * (1 - place / max(claims, 1))
+
+
 def diversify(fused: np.ndarray, k: int, lam: float, similarity_of: Callable[[list[int]], np.ndarray]) -> list[int]:
     """Maximal marginal relevance: the ``k`` candidates (indices into ``fused``) chosen one
     by one for relevance less ``1 - lam`` times their similarity to those already chosen.

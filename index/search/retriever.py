@@ -24,10 +24,19 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from parley.index.model import CLAIM_FRAMINGS, ClaimFraming, IndexedDocument, Passage
-from parley.index.search.fusion import claim_relevance, diversify, fuse, min_max, sentence_relevance
+from parley.index.model import CLAIM_FRAMINGS, ClaimFraming, IndexedDocument, Passage, Point
+from parley.index.search.fusion import (
+    claim_relevance,
+    diversify,
+    fuse,
+    min_max,
+    point_claim_rank,
+    point_score,
+    sentence_relevance,
+)
 from parley.index.store.columns import dots
 from parley.index.store.lexical import bm25_tokens, specific_terms
+from parley.index.store.points import PointTable
 from parley.index.store.spelling import corrected
 from parley.index.store.version import LoadedIndex
 
@@ -38,6 +47,9 @@ CLAIMS_PER_FRAMING = 32
 # the question is embedded and the vectors searched.
 PARALLEL_ABOVE = 200_000
 SAME_POINT = 0.88
+# Points of the debate map kept per question: the best, and its neighbours in the ranking
+# (a question spanning two points, and what to offer next).
+POINTS_PER_QUESTION = 3
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -107,6 +119,18 @@ class ClaimHit:
 
 
 @dataclass(frozen=True)
+class PointMatch:
+    """A point of the debate map, scored against the question, with its claims ranked by
+    how closely each addresses the question (``ClaimHit.relevance``; the map's strongest-
+    first order breaks ties)."""
+
+    point: Point
+    score: float  # fused match of the question with the point (fusion.point_score)
+    asked: float  # the best cosine of the question with the point's title and phrasings
+    claims: Mapping[str, tuple[ClaimHit, ...]]  # by framing
+
+
+@dataclass(frozen=True)
 class Hit:
     """One search result with the evidence behind its rank."""
 
@@ -140,6 +164,10 @@ class Retrieval:
     same_point: frozenset[tuple[int, int]] = frozenset()
     # The question's specific subjects (names, acronyms, figures) that no document mentions.
     unknown_terms: tuple[str, ...] = ()
+    # The debate map's points closest to the question, best first (none without a map),
+    # and every point's title by id.
+    points: tuple[PointMatch, ...] = ()
+    point_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class Retriever:
@@ -174,14 +202,38 @@ class Retriever:
         if lexical_best is not None:
             lexical_best = next(hit for hit in hits if hit.row == lexical_best.row)
         claims = {framing: self._claims_for(framing, query, question) for framing in self.index.claims}
+        points = self._points_for(query, question)
         sentences = {m.sentence for hit in hits for m in hit.sentences}
         sentences.update(c.sentence.sentence for found in claims.values() for c in found)
+        sentences.update(c.sentence.sentence for match in points for found in match.claims.values() for c in found)
         return Retrieval(question=asked, hits=tuple(hits), lexical_best=lexical_best, coverage=coverage,
                          documents=MappingProxyType(self.index.documents), corpus_titles=self.corpus_titles,
-                         claims=MappingProxyType(claims),
+                         claims=MappingProxyType(claims), points=points, point_titles=self.point_titles,
                          same_point=self._same_point(sorted(sentences)),
                          unknown_terms=tuple(t for t in specific_terms(question, self.index.common_words)
                                              if not self._mentioned(t)))
+
+    def point_view(self, point_id: str) -> Retrieval | None:
+        """A point of the debate map on its own, for browsing (``parley points ID``): its
+        claims in the map's strongest-first order; ``None`` for an unknown id."""
+        table = self.index.points
+        point = table.by_id(point_id)
+        if point is None:
+            return None
+        sentences = self.index.sentences
+        claims = {}
+        for framing, members in point.claims.items():
+            chosen = np.asarray(members, dtype=np.int64)
+            matches = self._matches(chosen, np.zeros(len(chosen), dtype=np.float32), point.title) if len(chosen) else []
+            # Relevance falls with the map's rank, so the composer keeps the curators' order.
+            claims[framing] = tuple(ClaimHit(int(sentences.rows[i]), self.index.passages[int(sentences.rows[i])],
+                                             match, round(1.0 - rank / 1000, 4))
+                                    for rank, (i, match) in enumerate(zip(chosen.tolist(), matches)))
+        ids = sorted({c.sentence.sentence for found in claims.values() for c in found})
+        match = PointMatch(point, 1.0, 1.0, MappingProxyType(claims))
+        return Retrieval(question=point.title, hits=(), lexical_best=None, coverage=0.0,
+                         documents=MappingProxyType(self.index.documents), corpus_titles=self.corpus_titles,
+                         same_point=self._same_point(ids), points=(match,), point_titles=self.point_titles)
 
     def _mentioned(self, term: str) -> bool:
         """Whether the corpus uses ``term``, a typo of a word it uses, or, for an acronym,
@@ -189,6 +241,11 @@ class Retriever:
         if self.index.lexical.knows(term):
             return True
         return term.isupper() and term.lower() in self.index.acronyms
+
+    @functools.cached_property
+    def point_titles(self) -> Mapping[str, str]:
+        """Every point of the debate map's title, by id (read once per version)."""
+        return MappingProxyType({p.point_id: p.title for p in self.index.points.points})
 
     @functools.cached_property
     def corpus_titles(self) -> tuple[str, ...]:
@@ -202,10 +259,23 @@ class Retriever:
         query_norm = np.sqrt(max(1 - 2 * query_dot + self._spread, 1e-9))
         chosen, centred_cosines = self.index.claims[framing].search((query - self._mean) / query_norm,
                                                                      CLAIMS_PER_FRAMING)
+        return self._scored_claims(chosen, centred_cosines, query, question)
+
+    def _scored_claims(self, chosen: np.ndarray, centred_cosines: np.ndarray | None, query: np.ndarray,
+                       question: str) -> tuple[ClaimHit, ...]:
+        """Sentences ``chosen`` as claims scored against the question, most relevant first
+        (a stable sort: ties keep the order given). ``centred_cosines``: their centred
+        cosines with the question when a claim index already found them."""
         if not len(chosen):
             return ()
+        query_dot = float(query @ self._mean)
+        query_norm = np.sqrt(max(1 - 2 * query_dot + self._spread, 1e-9))
         table = self.index.sentences
         cosines = dots(table.vectors, chosen, query)
+        if centred_cosines is None:
+            to_mean = dots(table.vectors, chosen, self._mean)
+            norms = np.sqrt(np.maximum(1 - 2 * to_mean + self._spread, 1e-9))
+            centred_cosines = (cosines - to_mean - query_dot + self._spread) / (norms * query_norm)
         # The point a claim makes depends on its passage: "these controls are a key front"
         # is about the Beijing summit because its passage is. Half the relevance is the
         # passage's centred cosine.
@@ -219,6 +289,34 @@ class Retriever:
                           claim_relevance(float(c), float(p), match.overlap))
                  for row, c, p, match in zip(rows, centred_cosines, passage_centred, matches)]
         return tuple(sorted(found, key=lambda c: -c.relevance))
+
+    def _points_for(self, query: np.ndarray, question: str) -> tuple[PointMatch, ...]:
+        """The debate map's points that best match the question, best first: compared with
+        the ways each point is asked (question to question, what MiniLM is trained for) and
+        with its claims (``fusion.point_score``)."""
+        table = self.index.points
+        if not table.points:
+            return ()
+        asked = np.full(len(table.points), -1.0, dtype=np.float32)
+        np.maximum.at(asked, table.owner, table.vectors @ query)
+        question_terms = set(bm25_tokens([question])[0])
+        matches = []
+        for point, best_asked in zip(table.points, asked.tolist()):
+            ranked = {framing: self._point_claims(members, query, question) for framing, members in point.claims.items()}
+            relevances = sorted((c.relevance for found in ranked.values() for c in found), reverse=True)
+            point_terms = set(bm25_tokens([" ".join(PointTable.askings(point))])[0])
+            overlap = len(question_terms & point_terms) / len(question_terms) if question_terms else 0.0
+            matches.append(PointMatch(point, point_score(best_asked, relevances, overlap), best_asked,
+                                      MappingProxyType(ranked)))
+        return tuple(sorted(matches, key=lambda m: -m.score)[:POINTS_PER_QUESTION])
+
+    def _point_claims(self, members: tuple[int, ...], query: np.ndarray, question: str) -> tuple[ClaimHit, ...]:
+        """A point's claims of one framing, in the order they should answer the question
+        (``fusion.point_claim_rank``: relevance, and the curators' strongest-first order)."""
+        scored = self._scored_claims(np.asarray(members, dtype=np.int64), None, query, question)
+        place = {sentence: i for i, sentence in enumerate(members)}
+        return tuple(sorted(scored, key=lambda c: -point_claim_rank(c.relevance, place[c.sentence.sentence],
+                                                                     len(members))))
 
     def _same_point(self, sentences: list[int]) -> frozenset[tuple[int, int]]:
         if len(sentences) < 2:

@@ -54,6 +54,7 @@ from parley.index.store.manifest import (
     read_manifest,
     verify_contents,
 )
+from parley.index.store.points import PointTable
 from parley.index.store.query_encoder import OnnxQueryEncoder
 from parley.index.store.sentences import SentenceTable
 from parley.index.store.spelling import count_words, read_words, words_text
@@ -89,6 +90,7 @@ def write_index(
     query_encoder: EncoderRecord,
     pipeline: dict[str, int | str],
     common_words: dict[str, int] | None = None,
+    points: PointTable | None = None,
 ) -> Manifest:
     """Write a complete index into ``directory``, which holds only the exported query
     encoder so far, and fsync every file."""
@@ -109,6 +111,8 @@ def write_index(
         if code:
             ClaimIndex.build(sentences, code).save(directory / CLAIMS.format(framing=framing))
     LexicalIndex.build(bm25_texts).save(directory / BM25_DIR)
+    if points is not None and points.points:
+        points.save(directory)
     acronyms = set()
     for document in documents:
         acronyms.update(m.group(0).replace(".", "").lower() for m in _DOTTED.finditer(document.text))
@@ -144,7 +148,7 @@ class LoadedIndex:
                  passages: PassageTable, vectors: PassageVectors, lexical: LexicalIndex,
                  sentences: SentenceTable, claims: dict[str, ClaimIndex],
                  common_words: dict[str, int] | None = None, corpus_words: dict[str, int] | None = None,
-                 acronyms: frozenset[str] = frozenset()):
+                 acronyms: frozenset[str] = frozenset(), points: PointTable | None = None):
         self.directory = directory
         self.manifest = manifest
         self.documents = documents
@@ -157,6 +161,7 @@ class LoadedIndex:
         # word -> 2 (everyday English) or 1 (uncommon: a plain word or a famous name)
         self.common_words = common_words or {}
         self.corpus_words = corpus_words or {}  # lower-cased word -> count, for typos (spelling.py)
+        self.points = points or PointTable.empty(vectors.dimension)  # the debate map
 
     def check_model(self, model: ModelInfo) -> None:
         """Refuse to compare vectors from different models."""
@@ -214,6 +219,7 @@ def load_index(directory: Path) -> LoadedIndex:
         sentences = SentenceTable.load(directory / SENTENCES)
         claims = {framing: ClaimIndex.load(directory / CLAIMS.format(framing=framing), sentences, code)
                   for code, framing in enumerate(CLAIM_FRAMINGS) if code}
+        points = PointTable.load(directory, vectors.dimension)
     except Exception as error:  # noqa: BLE001 — any failure here means a damaged index
         raise IndexUnreadableError(
             f"The index at {directory} is damaged ({type(error).__name__}: {error}). {REBUILD_HINT}"
@@ -230,7 +236,7 @@ def load_index(directory: Path) -> LoadedIndex:
             f"The index at {directory} is inconsistent: {'; '.join(problems)}. {REBUILD_HINT}"
         )
     return LoadedIndex(directory, manifest, documents, passages, vectors, lexical, sentences, claims,
-                       common_words, corpus_words, acronyms)
+                       common_words, corpus_words, acronyms, points)
 
 
 def read_vectors_by_input(directory: Path,
@@ -251,6 +257,9 @@ def read_vectors_by_input(directory: Path,
                  for row, passage in enumerate(passages)}
         for i, (row, (start, end)) in enumerate(zip(table.rows, table.spans)):
             known[documents[passages[int(row)].doc_id].text[start:end]] = sentence_vectors[i]
+        points = PointTable.load(directory, passage_vectors.shape[1])
+        asked = [text for point in points.points for text in PointTable.askings(point)]
+        known.update(zip(asked, points.vectors))
     except Exception as error:  # noqa: BLE001 — any failure here means a damaged index
         raise IndexUnreadableError(
             f"The index at {directory} is damaged ({type(error).__name__}: {error}). {REBUILD_HINT}"
