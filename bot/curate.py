@@ -33,6 +33,42 @@ def register(commands, index_dir: argparse.ArgumentParser, as_json: argparse.Arg
                                  help="review claim framings in the terminal, flagged ones first")
     review.add_argument("--corpus", type=Path, metavar="DIR", help="corpus folder (its claim-labels.jsonl is written)")
     review.set_defaults(run=review_in_terminal)
+    points = commands.add_parser("points", parents=[index_dir, as_json],
+                                 help="the debate map: the points the corpus argues, or both sides of one")
+    points.add_argument("point", nargs="?", metavar="ID",
+                        help="a point's id: show both sides of it; `propose`: draft a map for a corpus without one")
+    points.add_argument("--clusters", type=int, default=12, help="with propose: how many points to draft (default 12)")
+    points.set_defaults(run=points_command)
+
+
+def points_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``parley points``: the list; ``parley points ID``: one point's sides; ``propose``: a draft."""
+    from parley.bot.wiring import build_engine, build_location
+
+    if args.point == PROPOSE:
+        from parley.index import propose_points
+
+        draft = propose_points(build_location(settings).open(), clusters=max(args.clusters, 2))
+        print(json.dumps(draft, ensure_ascii=False, indent=1))
+        return 0
+    engine = build_engine(settings)
+    if args.point is None:
+        points = engine.points()
+        if args.json:
+            print(json.dumps([{"id": p.point_id, "title": p.title, "claims": p.claims} for p in points]))
+        else:
+            print(render.describe_points(points))
+        return 0
+    answer = engine.point(args.point)
+    if answer is None:
+        print(f"parley: {phrases.unknown_point(args.point)}", file=sys.stderr)
+        return 1
+    print(json.dumps(render.answer_json(answer)) if args.json else render.render_plain(answer))
+    return 0
+
+
+# Not a point id: `parley points propose` drafts a map (the map's reader refuses the id).
+PROPOSE = "propose"
 
 
 def register_gaps(feedback_commands, as_json: argparse.ArgumentParser) -> None:

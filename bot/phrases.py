@@ -51,6 +51,29 @@ _FRAMED_AS = {"race": "as a race", "cooperation": "as cooperation"}
 NOT_COVERED = "Nothing in the corpus answers this."
 
 
+def on_point(title: str) -> str:
+    """What Parley understood the question to ask: the debate map's point it answers."""
+    return f"On: {title}"
+
+
+def unknown_point(point_id: str) -> str:
+    shown = point_id if len(point_id) <= 60 else point_id[:59] + "…"
+    return f"The debate map has no point “{shown}”. Use /points to list them."
+
+
+NO_POINTS = ("This corpus has no debate map yet: a curator can draft one with `parley points propose` "
+             "(docs/debate-map-guide.md).")
+
+
+def point_line(title: str, claims: dict[str, int]) -> str:
+    """One point in the /points list, with its claims by framing."""
+    return f"{title} ({claims.get('race', 0)} race, {claims.get('cooperation', 0)} cooperation)"
+
+
+def related_points(titles: list[str]) -> str:
+    return "Related points: " + " · ".join(titles)
+
+
 def shown_tally(shown: dict[str, int]) -> str:
     """What an answer's framing sections show, in their order ("Shown: 1 quote as a race;
     2 quotes as cooperation."); no tally when no framing is shown. (Which framing the corpus
@@ -81,6 +104,7 @@ CONSOLE_WELCOME = "Parley — answers from the corpus, in its own words. Type /h
 CONSOLE_HELP = """Ask anything about the US-China AI race-versus-cooperation debate.
   QUESTION or /ask QUESTION   answer from the corpus, quoted and cited
   /sources                    list the documents in the corpus
+  /points [ID]                the debate map's points; with an ID, both sides of one
   /reindex                    re-index the corpus (answers continue meanwhile)
   /help                       this help
   /quit                       leave (Ctrl-D works too)"""
@@ -241,3 +265,20 @@ def user_message(error: BaseException) -> str:
     if isinstance(error, ParleyError):
         return str(error)
     return APOLOGY
+
+
+# -- /points: browsing the debate map -----------------------------------------------
+LISTING_POINTS = "Listing the debate map…"
+POINTS_TITLE = "Points of the debate"
+
+
+def points_intro(count: int) -> str:
+    """Above the /points list."""
+    return f"{count} points the corpus argues, each with its claims by framing. Pick one to see both sides."
+
+
+def points_menu(shown: int, total: int, *, related: bool = False) -> str:
+    """A menu of points' placeholder; when not every point fits, how many it holds (so it
+    never claims to list them all)."""
+    what = "Go on to a related point" if related else "Pick a point to see both sides"
+    return what if shown == total else f"{what} (the menu holds {shown} of {total})"

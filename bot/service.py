@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parley.bot import phrases
-from parley.bot.answer import Answer, AnswerEngine, SourceSummary
+from parley.bot.answer import Answer, AnswerEngine, PointSummary, SourceSummary
 from parley.bot.state.cooldown import SharedCooldown
 from parley.bot.state.database import StoreUnavailable
 from parley.bot.state.votes import FeedbackStore, Vote
@@ -165,6 +165,14 @@ class Service:
 
     def sources(self) -> list[SourceSummary]:
         return self.engine.sources()
+
+    def points(self) -> list[PointSummary]:
+        return self.engine.points()
+
+    def point(self, point_id: str) -> Answer | Refused:
+        """Both sides of one point of the debate map, or why not (an unknown id)."""
+        answer = self.engine.point(point_id)
+        return answer if answer is not None else Refused(phrases.unknown_point(point_id))
 
     def vote(self, user: User, answer_id: str, vote: Vote, citation: int | None = None) -> Voted:
         """A 👍/👎, or "wrong framing" on citation number ``citation``."""

@@ -1,6 +1,7 @@
 """``parley chat``: a local channel in the terminal, no chat tokens needed.
 
-Type a question (or ``/ask QUESTION``); ``/sources``, ``/reindex``, ``/help``, ``/quit``.
+Type a question (or ``/ask QUESTION``); ``/sources``, ``/points [ID]``, ``/reindex``,
+``/help``, ``/quit``.
 Answers render as plain text, as they read in a channel. One person types here, so the
 service runs without a cooldown and without recording answers for votes.
 """
@@ -14,8 +15,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from parley.bot import phrases
-from parley.bot.render.text import describe_build, render_plain, render_sources
-from parley.bot.service import Reindexed, Service, User, Wait
+from parley.bot.render.text import describe_build, describe_points, render_plain, render_sources
+from parley.bot.service import Refused, Reindexed, Service, User, Wait
 from parley.bot.settings import Settings
 from parley.index import ParleyError
 
@@ -43,6 +44,7 @@ class Console:
         actions: dict[str, Callable[[], None]] = {
             "/help": lambda: self.say(phrases.CONSOLE_HELP),
             "/sources": self.sources,
+            "/points": lambda: self.points(rest.strip()),
             "/reindex": self.reindex,
             "/ask": lambda: self.ask(rest),
         }
@@ -72,6 +74,14 @@ class Console:
 
     def sources(self) -> None:
         self.say(render_sources(self.service.sources()))
+
+    def points(self, point_id: str) -> None:
+        """The debate map's points; with an id, both sides of that point."""
+        if not point_id:
+            self.say(describe_points(self.service.points()))
+            return
+        result = self.service.point(point_id)
+        self.say(result.text if isinstance(result, Refused) else render_plain(result))
 
     def reindex(self) -> None:
         if self._reindexing and self._reindexing.is_alive():

@@ -72,7 +72,7 @@ class ParleyBot(commands.AutoShardedBot):
         answers = AnswersCog(self, self.service, self.answering)
         curation = CurationCog(self.service, self.answering, self.reindexing, admin_roles=self.config.admin_roles)
         # Before the gateway connects: a click on an answer sent before a restart still lands.
-        self.add_dynamic_items(*answers.components.items, *curation.components.items)
+        self.add_dynamic_items(*answers.components.items, *answers.point_menus.items, *curation.components.items)
         await self.add_cog(answers)
         await self.add_cog(curation)
         if self.config.shard_ids and 0 not in self.config.shard_ids:

@@ -1,5 +1,5 @@
-"""Discord's features, one cog per group: answers (/ask, mentions, /sources, More, votes)
-and curation (/reindex, /review and its buttons).
+"""Discord's features, one cog per group: answers (/ask, mentions, /sources, /points and
+its menus, More, votes) and curation (/reindex, /review and its buttons).
 
 Each cog receives the service and the bounded thread pools it runs blocking work on, and
 builds the components its messages carry, bound to itself (``discord_views``). Every
@@ -23,14 +23,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from parley.bot import phrases
-from parley.bot.adapters.discord_views import FeedbackComponents, ReviewComponents
+from parley.bot.adapters.discord_views import FeedbackComponents, PointMenus, ReviewComponents
 from parley.bot.answer.question import is_blank
 from parley.bot.render.chart import FILENAME as CHART_FILE
 from parley.bot.render.chart import sources_chart
 from parley.bot.render.discord_embeds import (
     DiscordMessage,
     decision_said,
+    escape,
     render_answer,
+    render_points,
     render_sources,
     review_message,
 )
@@ -46,13 +48,15 @@ Send = Callable[..., Awaitable[Any]]
 
 
 class AnswersCog(commands.Cog, name="Answers"):
-    """/ask, mentions and their threads, /sources, and the components under an answer."""
+    """/ask, mentions and their threads, /sources, /points, and the components under an
+    answer and under the debate map."""
 
     def __init__(self, bot: commands.Bot, service: Service, answering: ThreadPoolExecutor):
         self.bot = bot  # for its own user only (whom a mention names); the rest is handed in
         self.service = service
         self.answering = answering
         self.components = FeedbackComponents(self)
+        self.point_menus = PointMenus(self)
 
     async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """The error hook for this cog's slash commands: one ephemeral line for the user."""
@@ -81,6 +85,38 @@ class AnswersCog(commands.Cog, name="Answers"):
                                                 ephemeral=True, allowed_mentions=NO_PINGS)
         for message in rest:
             await interaction.followup.send(embeds=embeds_of(message), ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="points")
+    async def points(self, interaction: discord.Interaction) -> None:
+        """Browse the debate map: its points, and both sides of the one you pick."""
+        # Deferred first: the pool may be busy with answers, and Discord gives the response 3 s.
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        points = await in_pool(self.answering, self.service.points)
+        if not points:
+            await interaction.followup.send(phrases.NO_POINTS, ephemeral=True, allowed_mentions=NO_PINGS)
+            return
+        rendered = render_points(points)
+        for number, message in enumerate(rendered, start=1):
+            menu = {"view": self.point_menus.listed(points)} if number == len(rendered) else {}
+            await interaction.followup.send(embeds=embeds_of(message), ephemeral=True, allowed_mentions=NO_PINGS,
+                                            **menu)
+
+    async def show_point(self, interaction: discord.Interaction, point_id: str) -> None:
+        """A point chosen from a menu: both sides of it, to the chooser alone, with a menu of
+        its related points to walk the map on."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        try:
+            result = await in_pool(self.answering, self.service.point, point_id)
+            if isinstance(result, Refused):  # an id the map no longer has (re-indexed since the menu was sent)
+                await interaction.followup.send(escape(result.text), ephemeral=True, allowed_mentions=NO_PINGS)
+                return
+            rendered = render_answer(result)
+            for number, message in enumerate(rendered, start=1):
+                menu = {"view": self.point_menus.related(result.related)} if number == len(rendered) else {}
+                await interaction.followup.send(content=message.content, embeds=embeds_of(message), ephemeral=True,
+                                                allowed_mentions=NO_PINGS, **menu)
+        except Exception as error:  # noqa: BLE001 — discord.py gives component callbacks no error hook; this is it
+            await tell(interaction, told(error, "a point of the map"))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -1,24 +1,38 @@
 """The components under an answer: 👍 / 👎 buttons, More (when the answer leaves passages
-out) and a "wrong framing?" select; and under a claim to review, the curator's choices.
+out) and a "wrong framing?" select; under a claim to review, the curator's choices; and
+under the debate map's list and under a point's two sides, a menu of points to go to.
 
 Persistent ``DynamicItem``s: the custom id carries the answer id (and the citation count),
 so a click still lands after a restart or on another shard's process.
 
-A click calls the cog that built the components (``AnswerActions``, ``ReviewActions``),
-handed in when they are built: never ``interaction.client``, so this module knows nothing
-of the bot or the cogs, and the imports run one way (bot -> cogs -> views).
+A click calls the cog that built the components (``AnswerActions``, ``ReviewActions``,
+``PointActions``), handed in when they are built: never ``interaction.client``, so this
+module knows nothing of the bot or the cogs, and the imports run one way (bot -> cogs ->
+views).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import discord
 
 from parley.bot import phrases
-from parley.bot.render.discord_embeds import FRAMING_PLACEHOLDER, citation_option, review_label
+from parley.bot.render.discord_embeds import (
+    FRAMING_PLACEHOLDER,
+    OPTION_VALUE_LIMIT,
+    OPTIONS_PER_SELECT,
+    citation_option,
+    point_option,
+    points_placeholder,
+    review_label,
+)
 from parley.bot.state.votes import Vote
+
+if TYPE_CHECKING:
+    from parley.bot.answer import PointSummary
+    from parley.bot.answer.types import PointRef
 
 REVIEW_CHOICES = ("race", "cooperation", "none", "skip")  # the buttons' order under a claim
 ItemClass = TypeVar("ItemClass", bound=type[discord.ui.DynamicItem[Any]])
@@ -39,6 +53,13 @@ class ReviewActions(Protocol):
 
     async def decide_claim(self, interaction: discord.Interaction, key: str, choice: str) -> None:
         """Serve a curator's decision on claim ``key``, then show the next claim."""
+
+
+class PointActions(Protocol):
+    """What a menu of points calls (the answers cog)."""
+
+    async def show_point(self, interaction: discord.Interaction, point_id: str) -> None:
+        """Send both sides of point ``point_id`` to the chooser alone."""
 
 
 def bound(item: ItemClass, actions: object) -> ItemClass:
@@ -84,6 +105,34 @@ class ReviewComponents:
         view = discord.ui.View(timeout=None)
         for choice in REVIEW_CHOICES:
             view.add_item(self.button(choice, key))
+        return view
+
+
+class PointMenus:
+    """The menus of points (the map's list, a point's related points), bound to the
+    ``actions`` their choices call."""
+
+    def __init__(self, actions: PointActions):
+        self.select = bound(PointSelect, actions)
+        self.items = (self.select,)  # for ``add_dynamic_items`` at start-up
+
+    def listed(self, points: list[PointSummary]) -> discord.ui.View:
+        """Under the /points list: every point that fits the menu."""
+        return self._view("list", [(p.point_id, p.title) for p in points])
+
+    def related(self, points: tuple[PointRef, ...]) -> discord.ui.View:
+        """Under a point's two sides: the points to go on to."""
+        return self._view("related", [(p.point_id, p.title) for p in points])
+
+    def _view(self, menu: str, points: list[tuple[str, str]]) -> discord.ui.View:
+        # An id longer than a select's value limit could not come back from the menu: left out
+        # (and the placeholder counts what is in the menu, so it never claims more).
+        choosable = [(point_id, title) for point_id, title in points if len(point_id) <= OPTION_VALUE_LIMIT]
+        shown = choosable[:OPTIONS_PER_SELECT]
+        view = discord.ui.View(timeout=None)
+        if shown:
+            placeholder = points_placeholder(len(shown), len(points), related=menu == "related")
+            view.add_item(self.select(menu, shown, placeholder))
         return view
 
 
@@ -166,3 +215,25 @@ class FramingSelect(discord.ui.DynamicItem[discord.ui.Select],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await self.actions.vote(interaction, self.answer_id, "wrong_framing", int(self.item.values[0]))
+
+
+class PointSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"parley:point:(?P<menu>list|related)"):
+    """A menu of the debate map's points; the chosen option's value is the point id. Used
+    through ``PointMenus``. The custom id carries only which menu it is (each message has
+    one): the options ride on the message, and the chosen value on the click."""
+
+    actions: ClassVar[PointActions]  # set by ``bound``
+
+    def __init__(self, menu: str, points: list[tuple[str, str]], placeholder: str):
+        options = [discord.SelectOption(label=point_option(title), value=point_id) for point_id, title in points]
+        super().__init__(discord.ui.Select(custom_id=f"parley:point:{menu}", placeholder=placeholder,
+                                           options=options, min_values=1, max_values=1))
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str]):
+        # Rebuilt from the clicked message's own select: its options are what the user saw.
+        options = [(option.value, option.label) for option in item.options]
+        return cls(match["menu"], options, item.placeholder or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await self.actions.show_point(interaction, self.item.values[0])

@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from parley.bot import phrases
 from parley.bot.adapters.slack_http import EVENTS_PATH, http_server
 from parley.bot.adapters.slack_listeners import SlackListeners
-from parley.bot.render.slack_blocks import FRAMING_ACTION, MORE_ACTION, REVIEW_ACTIONS, VOTE_ACTIONS
+from parley.bot.render.slack_blocks import FRAMING_ACTION, MORE_ACTION, POINT_ACTION, REVIEW_ACTIONS, VOTE_ACTIONS
 from parley.bot.service import Ready, Service
 from parley.bot.settings import Settings, SettingsError
 from parley.bot.state.events import SeenEvents
@@ -67,6 +67,7 @@ def register_listeners(app: App, listeners: SlackListeners) -> None:
     """Every command, event and action, and the one error hook."""
     app.command("/ask")(ack=listeners.ack_ask, lazy=[listeners.answer_ask])
     app.command("/sources")(ack=listeners.ack_sources, lazy=[listeners.list_sources])
+    app.command("/points")(ack=listeners.ack_points, lazy=[listeners.list_points])
     app.command("/reindex")(ack=listeners.ack_reindex, lazy=[listeners.run_reindex])
     app.command("/review")(ack=listeners.ack_review, lazy=[listeners.show_claim])
     app.event("app_mention")(ack=listeners.acknowledged, lazy=[listeners.answer_in_thread])
@@ -77,6 +78,7 @@ def register_listeners(app: App, listeners: SlackListeners) -> None:
         app.action(action_id)(listeners.vote)
     app.action(FRAMING_ACTION)(listeners.wrong_framing)
     app.action(MORE_ACTION)(ack=listeners.ack_more, lazy=[listeners.show_more])
+    app.action(POINT_ACTION)(ack=listeners.ack_point, lazy=[listeners.show_point])
     for action_id in REVIEW_ACTIONS.values():
         app.action(action_id)(ack=listeners.ack_decision, lazy=[listeners.decide])
     app.error(listeners.on_error)

@@ -3,10 +3,10 @@ shape; ``slack_app.register_listeners`` wires them to the app).
 
 Commands acknowledge within Slack's 3 s (``ack_*``) and answer in a lazy listener through
 ``response_url``, falling back to the Web API when that fails; the More button, which asks
-again, is acknowledged and answered (to the presser alone) the same lazy way. Events are
-acknowledged by bolt before anything runs; a retried or doubly delivered post
-(``app_mention`` and ``message`` for one post) is answered once, keyed on (channel, ts) in
-SQLite. Failures are raised to the app's one error hook, ``on_error``.
+again, and a menu of the debate map's points are acknowledged and answered (to the user
+alone) the same lazy way. Events are acknowledged by bolt before anything runs; a retried
+or doubly delivered post (``app_mention`` and ``message`` for one post) is answered once,
+keyed on (channel, ts) in SQLite. Failures are raised to the app's one error hook, ``on_error``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from parley.bot.render.slack_blocks import (
     SlackMessage,
     escape,
     render_answer,
+    render_point,
+    render_points,
     render_review,
     render_sources,
 )
@@ -120,6 +122,31 @@ class SlackListeners:
         client.files_upload_v2(channel=dm, file=sources_chart(sources), filename=CHART_FILE,
                                title=phrases.CHART_TITLE, initial_comment=phrases.CHART_COMMENT)
         _ephemeral(respond, phrases.CHART_SENT)
+
+    # -- /points and its menus: the debate map, privately ---------------------------------
+    def ack_points(self, ack: Ack) -> None:
+        ack(response_type="ephemeral", text=phrases.LISTING_POINTS)
+
+    def list_points(self, respond: Respond) -> None:
+        """The map's points with a menu to pick one, or why there are none."""
+        points = self.service.points()
+        if not points:
+            _ephemeral(respond, escape(phrases.NO_POINTS))
+            return
+        for message in render_points(points):
+            _ephemeral(respond, message.text, blocks=message.blocks)
+
+    def ack_point(self, ack: Ack) -> None:
+        ack()
+
+    def show_point(self, action: dict, respond: Respond) -> None:
+        """A point chosen from a menu: both sides of it, and a menu of its related points."""
+        result = self.service.point(action["selected_option"]["value"])
+        if isinstance(result, Refused):  # an id the map no longer has (re-indexed since the menu was sent)
+            _ephemeral(respond, escape(result.text))
+            return
+        for message in render_point(result):
+            _ephemeral(respond, message.text, blocks=message.blocks)
 
     # -- /reindex --------------------------------------------------------------------
     def ack_reindex(self, ack: Ack, command: dict) -> None:

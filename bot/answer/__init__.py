@@ -6,7 +6,7 @@ data that ``parley.index.search.retriever`` returns.
 
 from parley.bot.answer.engine import AnswerEngine
 from parley.bot.answer.question import MAX_QUESTION_CHARS, clean_question
-from parley.bot.answer.types import Answer, Citation, EmptyQuestionError, Perspective, SourceSummary
+from parley.bot.answer.types import Answer, Citation, EmptyQuestionError, Perspective, PointSummary, SourceSummary
 
 __all__ = ["Answer", "AnswerEngine", "Citation", "EmptyQuestionError", "MAX_QUESTION_CHARS", "Perspective",
-           "SourceSummary", "clean_question"]
+           "PointSummary", "SourceSummary", "clean_question"]

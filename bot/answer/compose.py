@@ -4,10 +4,12 @@
    mentions, or that is far from every passage, is not covered: say so, cite nothing.
 2. Kind: a *factual* question leads with the quotes that state the fact; a *contested*
    one (an opinion, a should, a this-or-that on the framings) shows the framings.
-3. Framings: each framing's claims were searched across the whole corpus
-   (``Retrieval.claims``); a framing section shows its claims that address the question,
-   strongest first, at most two, no two making the same point. A contested question says
-   a framing is absent only when no claim of it in the whole corpus addresses the point.
+3. Framings: a contested question that matches a point of the debate map with confidence
+   is answered from that point: each framing's section shows the point's claims closest to
+   the question, at most two, no two making the same point. Otherwise each framing's
+   claims were searched across the whole corpus (``Retrieval.claims``) and a section shows
+   those that address the question. A framing is said to be absent only when no claim of
+   it in the whole corpus addresses the question.
 4. Quotes are cut from the document by offsets and split where cleaning joined blocks,
    so every part is an exact slice; each keeps its speaker when the text names one.
 5. The tally counts what is shown, and how many more passages hold each framing here.
@@ -20,8 +22,8 @@ from dataclasses import dataclass
 
 from parley.bot import phrases
 from parley.bot.answer.quotes import claim_span, quote_parts, quote_span
-from parley.bot.answer.types import FRAMING_SECTIONS, Answer, AnswerKind, Citation, Perspective, QuotePart
-from parley.index import ClaimHit, Hit, IndexedDocument, Retrieval, SentenceMatch, stance_of_claim
+from parley.bot.answer.types import FRAMING_SECTIONS, Answer, AnswerKind, Citation, Perspective, PointRef, QuotePart
+from parley.index import ClaimHit, Hit, IndexedDocument, PointMatch, Retrieval, SentenceMatch, stance_of_claim
 
 # Opinion and this-or-that questions about the framings: people asking what to think, not
 # what happened. A yes/no question about the race or cooperation counts too.
@@ -81,7 +83,12 @@ class AnswerSettings:
     per_framing: int = 2
     complete_direct_quotes: int = 5
     complete_per_framing: int = 8
+    # Browsing a point of the debate map (/points): this many claims per framing.
+    browse_per_framing: int = 3
     max_quote_words: int = 70
+    # A contested question is answered from its best point of the debate map when the
+    # match (``PointMatch.score``) reaches this (docs/evaluation.md, "Debate map").
+    point_gate: float = 1.0
     # Sentences within this of the best sentence of a passage make it into the quote.
     quote_margin: float = 0.15
 
@@ -111,16 +118,25 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
     chosen: list[_Quote] = []
     if kind == "factual" or leads:
         chosen += _pick_direct(direct, retrieval, settings, limit_direct, chosen)
+    point = matched_point(retrieval, settings)
     framed: dict[str, list[_Quote]] = {}
     more: dict[str, int] = {}
     for framing in FRAMING_SECTIONS:
-        addressing = [c for c in retrieval.claims.get(framing, ()) if c.relevance >= floor]
-        picked = _pick_claims(addressing, retrieval, settings, limit_framing, chosen)
+        if point is not None:
+            # Every claim of the point is on it: none is held back by a relevance floor, and
+            # the tally counts exactly what asking for all of them would add.
+            addressing = list(point.claims.get(framing, ()))
+            picked = _pick_claims(addressing, retrieval, settings, len(addressing) if complete else limit_framing,
+                                  chosen)
+            every = _pick_claims(addressing, retrieval, settings, len(addressing), chosen)
+            closer = {q.passage_id for q in every}
+        else:
+            addressing = [c for c in retrieval.claims.get(framing, ()) if c.relevance >= floor]
+            picked = _pick_claims(addressing, retrieval, settings, limit_framing, chosen)
+            closer = {c.passage.passage_id for c in addressing if c.relevance >= max(floor, settings.more_floor)}
         framed[framing] = picked
         chosen += picked
-        shown = {q.passage_id for q in picked}
-        closer = {c.passage.passage_id for c in addressing if c.relevance >= max(floor, settings.more_floor)}
-        more[framing] = len(closer - shown)
+        more[framing] = len(closer - {q.passage_id for q in picked})
     if kind == "contested" and not leads and not all(framed.values()):
         # A framing is missing: one quote that speaks to the question directly, after them.
         chosen += _pick_direct(strong or (direct if not any(framed.values()) else []), retrieval, settings, 1,
@@ -158,7 +174,56 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
         absent_framings=absent,
         more={} if complete else {f: n for f, n in more.items() if n and shown[f]},
         complete=complete,
+        point=PointRef(point.point.point_id, point.point.title) if point is not None else None,
+        related=_related(retrieval, point),
     )
+
+
+def compose_point(retrieval: Retrieval, settings: AnswerSettings) -> Answer:
+    """Both sides of one point of the debate map (``Retriever.point_view``): each framing's
+    strongest claims in the curators' order, at most ``browse_per_framing``, no two making
+    the same point."""
+    (point,) = retrieval.points
+    chosen: list[_Quote] = []
+    framed: dict[str, list[_Quote]] = {}
+    for framing in FRAMING_SECTIONS:
+        framed[framing] = _pick_claims(list(point.claims.get(framing, ())), retrieval, settings,
+                                       settings.browse_per_framing, chosen)
+        chosen += framed[framing]
+    citations: list[Citation] = []
+    perspectives: list[Perspective] = []
+    for framing in FRAMING_SECTIONS:
+        if framed[framing]:
+            start = len(citations)
+            citations += [q.cite(start + i + 1, retrieval.documents[q.doc_id]) for i, q in enumerate(framed[framing])]
+            perspectives.append(Perspective(stance=framing, citations=list(range(start + 1, len(citations) + 1))))
+    shown = {f: len(framed[f]) for f in FRAMING_SECTIONS}
+    return Answer(question=point.point.title, answered=True, perspectives=perspectives, citations=citations,
+                  summary=phrases.shown_tally(shown), kind="contested",
+                  absent_framings=tuple(f for f in FRAMING_SECTIONS if not point.claims.get(f)),
+                  complete=True, point=PointRef(point.point.point_id, point.point.title),
+                  related=_related(retrieval, point))
+
+
+def matched_point(retrieval: Retrieval, settings: AnswerSettings) -> PointMatch | None:
+    """The debate map's point the question asks about, when the match is confident."""
+    best = retrieval.points[0] if retrieval.points else None
+    return best if best is not None and best.score >= settings.point_gate else None
+
+
+def _related(retrieval: Retrieval, point: PointMatch | None) -> tuple[PointRef, ...]:
+    """Points to offer next: the map's neighbours of the point answered, then the next
+    best matches of the question."""
+    if point is None:
+        return ()
+    titles = {m.point.point_id: m.point.title for m in retrieval.points}
+    titles.update(retrieval.point_titles)
+    wanted = [*point.point.neighbours, *(m.point.point_id for m in retrieval.points[1:])]
+    seen: list[str] = []
+    for point_id in wanted:
+        if point_id != point.point.point_id and point_id in titles and point_id not in seen:
+            seen.append(point_id)
+    return tuple(PointRef(point_id, titles[point_id]) for point_id in seen[:3])
 
 
 def question_kind(question: str) -> AnswerKind:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from parley.bot.answer.compose import AnswerSettings, compose
+from parley.bot.answer.compose import AnswerSettings, compose, compose_point
 from parley.bot.answer.question import clean_question, is_english
-from parley.bot.answer.types import Answer, SourceSummary
+from parley.bot.answer.types import FRAMING_SECTIONS, Answer, PointSummary, SourceSummary
 from parley.index import Hit, Mode, ServedIndex
 
 
@@ -31,6 +31,16 @@ class AnswerEngine:
         retrieval = self.served.retriever().retrieve(question, self.settings.candidates, mode=mode)
         answer = compose(retrieval, self.settings, complete=complete)
         return replace(answer, note=note) if note else answer
+
+    def points(self) -> list[PointSummary]:
+        """The debate map's points with how many claims each framing has on each."""
+        return [PointSummary(p.point_id, p.title, p.scope, {f: len(p.claims.get(f, ())) for f in FRAMING_SECTIONS})
+                for p in self.served.retriever().index.points.points]
+
+    def point(self, point_id: str) -> Answer | None:
+        """Both sides of one point; ``None`` for an id the map does not have."""
+        retrieval = self.served.retriever().point_view(point_id.strip().lower())
+        return compose_point(retrieval, self.settings) if retrieval is not None else None
 
     def sources(self) -> list[SourceSummary]:
         index = self.served.retriever().index

@@ -57,6 +57,14 @@ class Perspective:
 
 
 @dataclass(frozen=True)
+class PointRef:
+    """A point of the debate map, as an answer names it."""
+
+    point_id: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer as structure; what a person reads is made from it at the edge (``render/``)."""
 
@@ -81,6 +89,19 @@ class Answer:
     more: dict[str, int] = field(default_factory=dict)
     # True when every relevant quote is shown (``--all``), not the short default.
     complete: bool = False
+    # The debate map's point the answer is on, and points to offer next.
+    point: PointRef | None = None
+    related: tuple[PointRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class PointSummary:
+    """A point of the debate map as ``/points`` lists it."""
+
+    point_id: str
+    title: str
+    scope: str
+    claims: dict[str, int]  # by framing
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from parley.bot import phrases
-from parley.bot.answer import Answer, Citation, SourceSummary
+from parley.bot.answer import Answer, Citation, PointSummary, SourceSummary
 from parley.bot.render.text import (
     HEADINGS,
     attribution,
@@ -22,6 +22,7 @@ from parley.bot.render.text import (
     closing_lines,
     link_target,
     marks_unreviewed,
+    opening_lines,
     refusal,
     shown_quote,
 )
@@ -42,6 +43,10 @@ COLOUR = 0x5865F2
 # The components' own words (phrases.py has the answer's and the review's).
 FRAMING_PLACEHOLDER = "Wrong framing? Pick the citation"
 SKIP_LABEL = "Skip"
+OPTIONS_PER_SELECT = 25
+OPTION_LABEL_LIMIT = 100
+OPTION_VALUE_LIMIT = 100
+PLACEHOLDER_LIMIT = 150
 
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
 
@@ -75,7 +80,8 @@ def render_answer(answer: Answer) -> list[DiscordMessage]:
     if closing:
         sections.append((IN_THE_CORPUS, [escape(line) for line in closing]))
     sections.append(("Sources", [_source_line(numbers, c) for numbers, c in by_document(answer.citations)]))
-    return _pack(title=_fit(escape(answer.question), TITLE_LIMIT), description=note or "", sections=sections)
+    description = "\n".join([*([note] if note else []), *(f"**{escape(line)}**" for line in opening_lines(answer))])
+    return _pack(title=_fit(escape(answer.question), TITLE_LIMIT), description=description, sections=sections)
 
 
 def render_sources(sources: list[SourceSummary]) -> list[DiscordMessage]:
@@ -88,6 +94,24 @@ def render_sources(sources: list[SourceSummary]) -> list[DiscordMessage]:
                      f"{phrases.claims_tally(source.claims, source.reviewed)}")
     return _pack(title="Sources in the corpus", description=f"{len(sources)} documents.",
                  sections=[("Documents", lines)])
+
+
+def render_points(points: list[PointSummary]) -> list[DiscordMessage]:
+    """The debate map's points, each title with its claims by framing (the menu to pick one
+    goes under the last message: ``discord_views.PointMenus``)."""
+    lines = [escape(phrases.point_line(point.title, point.claims)) for point in points]
+    return _pack(title=phrases.POINTS_TITLE, description=escape(phrases.points_intro(len(points))),
+                 sections=[("Points", lines)])
+
+
+def point_option(title: str) -> str:
+    """A point in a menu of points: its title, cut to a select option's label limit."""
+    return _fit(" ".join(title.split()), OPTION_LABEL_LIMIT)
+
+
+def points_placeholder(shown: int, total: int, *, related: bool = False) -> str:
+    """The placeholder of a menu holding ``shown`` of ``total`` points."""
+    return _fit(phrases.points_menu(shown, total, related=related), PLACEHOLDER_LIMIT)
 
 
 def review_message(claim: ClaimToReview | None, prefix: str = "") -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import Block
 
 from parley.bot import phrases
-from parley.bot.answer import Answer, Citation, SourceSummary
+from parley.bot.answer import Answer, Citation, PointSummary, SourceSummary
 from parley.bot.render.text import (
     HEADINGS,
     attribution,
@@ -22,6 +22,7 @@ from parley.bot.render.text import (
     link_target,
     marks_unreviewed,
     offers_more,
+    opening_lines,
     refusal,
     render_plain,
     shown_quote,
@@ -35,6 +36,11 @@ TEXT_LIMIT = 40000
 VOTE_ACTIONS = ("parley_vote_up", "parley_vote_down")
 FRAMING_ACTION = "parley_wrong_framing"
 MORE_ACTION = "parley_more"
+POINT_ACTION = "parley_point"  # a menu of the debate map's points (the list's, or a point's related ones)
+OPTIONS_LIMIT = 100
+OPTION_TEXT_LIMIT = 75
+OPTION_VALUE_LIMIT = 150
+PLACEHOLDER_LIMIT = 150
 REVIEW_ACTIONS = {"race": "parley_review_race", "cooperation": "parley_review_cooperation",
                   "none": "parley_review_none", "skip": "parley_review_skip"}
 
@@ -70,6 +76,7 @@ def render_answer(answer: Answer, answer_id: str | None = None) -> list[SlackMes
     blocks: list[dict] = [header]
     if answer.note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"_{escape(answer.note)}_"}]})
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(line)}*"}} for line in opening_lines(answer)]
     for perspective in answer.perspectives:
         lines = [_quote_line(by_number[n], perspective.stance) for n in perspective.citations]
         blocks += _sections(f"*{HEADINGS[perspective.stance]}*", lines)
@@ -94,6 +101,48 @@ def render_sources(sources: list[SourceSummary]) -> list[SlackMessage]:
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Sources in the corpus"}}]
     blocks += _sections(f"*{len(sources)} documents*", lines)
     return [_checked(m) for m in _split(blocks, f"{len(sources)} documents in the corpus")]
+
+
+def render_points(points: list[PointSummary]) -> list[SlackMessage]:
+    """The debate map's points with their claims by framing, and a menu to pick one (its
+    value the point id) under the last of them."""
+    lines = [escape(phrases.point_line(point.title, point.claims)) for point in points]
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": phrases.POINTS_TITLE}},
+              {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(phrases.points_intro(len(points)))}]}]
+    blocks += _sections("*Points*", lines)
+    messages = _split(blocks, escape(phrases.points_intro(len(points))))
+    return [_checked(m) for m in _with_menu(messages, [(p.point_id, p.title) for p in points], related=False)]
+
+
+def render_point(answer: Answer) -> list[SlackMessage]:
+    """Both sides of one point of the debate map (``Service.point``), with a menu of its
+    related points under the last message, to walk the map on."""
+    messages = render_answer(answer)
+    if not answer.related:
+        return messages
+    related = [(p.point_id, p.title) for p in answer.related]
+    return [_checked(m) for m in _with_menu(messages, related, related=True)]
+
+
+def _with_menu(messages: list[SlackMessage], points: list[tuple[str, str]], *, related: bool) -> list[SlackMessage]:
+    """``messages`` with a menu of ``points`` after their last block (in a message of its
+    own when the last is full)."""
+    # An id past Slack's value limit could not come back from the menu: left out, and the
+    # placeholder counts what the menu holds, so it never claims to list every point.
+    choosable = [(point_id, title) for point_id, title in points if len(point_id) <= OPTION_VALUE_LIMIT]
+    shown = choosable[:OPTIONS_LIMIT]
+    if not shown:
+        return messages
+    menu = {"type": "actions", "elements": [{
+        "type": "static_select", "action_id": POINT_ACTION,
+        "placeholder": {"type": "plain_text", "text": _fit(phrases.points_menu(len(shown), len(points), related=related),
+                                                            PLACEHOLDER_LIMIT)},
+        "options": [{"text": {"type": "plain_text", "text": _fit_escaped(title, OPTION_TEXT_LIMIT)}, "value": point_id}
+                    for point_id, title in shown]}]}
+    last = messages[-1]
+    if len(last.blocks) < BLOCKS_PER_MESSAGE:
+        return [*messages[:-1], SlackMessage(text=last.text, blocks=[*last.blocks, menu])]
+    return [*messages, SlackMessage(text=menu["elements"][0]["placeholder"]["text"], blocks=[menu])]
 
 
 def _quote_line(citation: Citation, section: str) -> str:
@@ -196,3 +245,15 @@ def _checked(message: SlackMessage) -> SlackMessage:
 
 def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fit_escaped(text: str, limit: int) -> str:
+    """``text`` escaped and within ``limit``, cut before escaping so that no entity (``&amp;``)
+    is cut in half."""
+    text = " ".join(text.split())
+    if len(escape(text)) <= limit:
+        return escape(text)
+    cut = limit - 1
+    while len(escape(text[:cut])) > limit - 1:
+        cut -= 1
+    return escape(text[:cut].rstrip()) + "…"

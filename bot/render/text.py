@@ -17,7 +17,7 @@ from parley.bot import phrases
 from parley.index import SAFE_URL
 
 if TYPE_CHECKING:
-    from parley.bot.answer import Answer, Citation, SourceSummary
+    from parley.bot.answer import Answer, Citation, PointSummary, SourceSummary
     from parley.bot.service import Ready
     from parley.bot.state.votes import VoteRecord
     from parley.index import BuildReport, Hit, IndexedDocument, Manifest
@@ -39,6 +39,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "text": render_plain(answer),
         "perspectives": [asdict(p) for p in answer.perspectives],
         "citations": [{**asdict(c), "score": finite(c.score), "parts": parts_json(c)} for c in answer.citations],
+        "point": {"id": answer.point.point_id, "title": answer.point.title} if answer.point else None,
     }
 
 
@@ -69,7 +70,7 @@ def refusal(answer: Answer, *, brief: bool = False) -> str:
 
 def _body(answer: Answer, more_how: str) -> str:
     by_number = {c.n: c for c in answer.citations}
-    lines = [answer.question, ""]
+    lines = [answer.question, *opening_lines(answer), ""]
     for perspective in answer.perspectives:
         lines.append(HEADINGS[perspective.stance])
         for n in perspective.citations:
@@ -120,6 +121,11 @@ def marks_unreviewed(citation: Citation, section: str) -> bool:
     return not citation.reviewed and section in FRAMING_SECTIONS
 
 
+def opening_lines(answer: Answer) -> list[str]:
+    """What comes before the sections: the point of the debate the answer is on."""
+    return [phrases.on_point(answer.point.title)] if answer.point else []
+
+
 def closing_lines(answer: Answer, more_how: str) -> list[str]:
     """What follows the sections: the tally, framings the corpus lacks here, and how many
     passages the answer leaves out (with ``more_how`` to see them)."""
@@ -128,6 +134,8 @@ def closing_lines(answer: Answer, more_how: str) -> list[str]:
         lines.append(phrases.absent_framings(answer.absent_framings))
     if offers_more(answer):
         lines.append(phrases.more_passages(answer.more, more_how))
+    if answer.related:
+        lines.append(phrases.related_points([p.title for p in answer.related]))
     return lines
 
 
@@ -262,6 +270,13 @@ def describe_corpus(sources: Sequence[SourceSummary]) -> str:
     totals = {f: sum(s.claims.get(f, 0) for s in sources) for f in ("race", "cooperation", "none")}
     lines.append(f"{len(sources)} documents; {phrases.claims_tally(totals, sum(s.reviewed for s in sources))}")
     return "\n".join(lines)
+
+
+def describe_points(points: Sequence[PointSummary]) -> str:
+    """``parley points``: each point's id, its title and its claims by framing."""
+    if not points:
+        return phrases.NO_POINTS
+    return "\n".join(f"{p.point_id}: {phrases.point_line(p.title, p.claims)}" for p in points)
 
 
 def describe_gaps(questions: int, groups: Sequence[dict[str, Any]]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,11 @@ from parley.bot.state.events import SeenEvents
 from parley.bot.state.votes import FeedbackStore
 from parley.index.indexing.build import ChunkSettings
 from parley.index.search.served import Reindexer, ReindexJob, ServedIndex
+from parley.index.store.versions import IndexLocation
 from tests.helpers import CLAIM_LABELS, NeverEmbeds
+
+# The map the /points tests browse: a curator's draft, fixed, so the tests do not move while
+# corpus/debate-map.json is being written (switch to that file once it is final).
 
 
 @pytest.fixture
@@ -56,3 +61,21 @@ def reviewable(index_copy, corpus_copy, embedder, feedback) -> Service:
     engine = AnswerEngine(ServedIndex(index_copy))
     job = ReindexJob(corpus_copy, ChunkSettings(), corpus_copy / "claim-labels.jsonl")
     return Service(engine, Reindexer(engine.served, NeverEmbeds(embedder), job), feedback, cooldown_seconds=0)
+
+
+@pytest.fixture(scope="session")
+def mapped_index(built_index) -> Path:
+    """The session's index of the project's corpus, which ships a debate map; read-only."""
+    return built_index[0]
+
+
+@pytest.fixture(scope="session")
+def mapped_engine(mapped_index) -> AnswerEngine:
+    """The answer engine over ``mapped_index`` (read-only)."""
+    return AnswerEngine(ServedIndex(IndexLocation(mapped_index)))
+
+
+@pytest.fixture
+def mapped_service(mapped_engine, make_service) -> Service:
+    """A service over the corpus with a debate map."""
+    return make_service(mapped_engine)

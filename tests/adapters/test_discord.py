@@ -13,8 +13,9 @@ import pytest
 from parley.bot.adapters.discord_bot import ParleyBot
 from parley.bot.answer import Answer, AnswerEngine, Perspective, clean_question
 from parley.bot.phrases import MENTION_HINT, MORE_GONE
-from parley.bot.render.discord_embeds import escape
+from parley.bot.render.discord_embeds import escape, render_answer
 from parley.bot.render.text import shown_quote
+from parley.index.indexing.review import find_claim
 from parley.index.search.served import ServedIndex
 from parley.index.store.versions import IndexLocation
 from tests.adapters.harness import discord_config, discord_endpoints, running_bot
@@ -44,7 +45,7 @@ def test_login_syncs_the_slash_commands(service):
             synced = await fake.wait_for("PUT", "/commands")
             assert synced[0].path == f"/applications/{BOT_ID}/commands"
             names = {c["name"]: c for c in synced[0].body}
-            assert set(names) == {"ask", "sources", "reindex", "review"}
+            assert set(names) == {"ask", "sources", "points", "reindex", "review"}
             assert names["ask"]["description"].startswith("Ask about the US-China AI")
             assert int(names["reindex"]["default_member_permissions"]) == ADMINISTER
             assert int(names["review"]["default_member_permissions"]) == ADMINISTER
@@ -243,7 +244,8 @@ def test_a_very_long_answer_is_split_within_every_limit(make_service):
     async def scenario():
         async with running_bot(make_service(ScriptedEngine({question: answer}))) as (fake, bot):
             token = await fake.slash("ask", {"question": question})
-            return await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}", count=2)
+            # Every message: waiting for two could catch the second before the last (with the buttons).
+            return await fake.wait_for("POST", f"/webhooks/{BOT_ID}/{token}", count=len(render_answer(answer)))
 
     sent = run(scenario())
     fields = [f for request in sent for embed in request.body["embeds"] for f in embed["fields"]]
@@ -259,7 +261,7 @@ def test_commands_sync_to_configured_servers_and_sources_lists_documents(service
     async def scenario():
         async with running_bot(service, guild_ids=(GUILD_ID,)) as (fake, bot):
             synced = await fake.wait_for("PUT", f"/guilds/{GUILD_ID}/commands")
-            assert {c["name"] for c in synced[0].body} == {"ask", "sources", "reindex", "review"}
+            assert {c["name"] for c in synced[0].body} == {"ask", "sources", "points", "reindex", "review"}
             token = await fake.slash("sources")
             reply = (await fake.wait_for("POST", f"/{token}/callback"))[0]
             listed = str(reply.body["data"]["embeds"])
@@ -571,4 +573,6 @@ def test_review_shows_a_flagged_claim_privately_and_a_decision_reaches_the_next_
 
     key = run(scenario())
     again = reviewable.engine.ask(REVIEW_QUESTION, complete=True)
-    assert key and flagged.quote not in race_quotes(again)  # the reviewed sentence is no longer a race quote
+    # The reviewed sentence (a framed claim of the flagged passage) is no longer a race quote.
+    reviewed = find_claim(reviewable.engine.served.retriever().index, key)
+    assert reviewed is not None and reviewed.text not in race_quotes(again)

@@ -18,6 +18,7 @@ from parley.bot.answer import clean_question
 from parley.bot.render.slack_blocks import MORE_ACTION, escape
 from parley.bot.render.text import shown_quote
 from parley.bot.state.database import SqliteDatabase
+from parley.index.indexing.review import find_claim
 from tests.adapters.harness import SECRET, Server, start_worker
 from tests.answers import CONTESTED, NOT_ENGLISH, UNCOVERED, contested_complete, scripted_engine
 from tests.fakes.slack import BOT_USER, FakeSlack, blocks_problem
@@ -449,7 +450,7 @@ REVIEW_QUESTION = "Should the US cooperate with China on AI safety, or race to b
 
 def test_review_shows_a_flagged_claim_privately_and_a_decision_reaches_the_next_answer(reviewable, feedback, fake,
                                                                                        seen):
-    flagged = flag_first_race_quote(reviewable.engine, feedback, REVIEW_QUESTION)
+    flag_first_race_quote(reviewable.engine, feedback, REVIEW_QUESTION)
     server = Server(reviewable, fake, seen, admin_users=("UADMIN",))
     try:
         status, reply, _, response_id = server.command(fake, "/review", "", user="U9")
@@ -473,7 +474,9 @@ def test_review_shows_a_flagged_claim_privately_and_a_decision_reaches_the_next_
         assert any("as neither. Answers use it now (0 passages re-embedded)." in t for t in texts)
     finally:
         server.close()
-    assert flagged.quote not in race_quotes(reviewable.engine.ask(REVIEW_QUESTION, complete=True))
+    # The reviewed sentence (a framed claim of the flagged passage) is no longer a race quote.
+    reviewed = find_claim(reviewable.engine.served.retriever().index, buttons["Neither"]["value"])
+    assert reviewed is not None and reviewed.text not in race_quotes(reviewable.engine.ask(REVIEW_QUESTION, complete=True))
 
 
 def test_sources_lists_documents_privately_and_sends_the_chart_to_the_users_dm(server, fake):

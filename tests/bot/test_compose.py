@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 
 import pytest
@@ -176,3 +177,40 @@ def test_a_plain_yes_no_question_leads_with_the_sentence_that_answers_it_then_th
     assert answer.citations[0].quote == "Talks resumed in May."
     opinion = compose(retrieval(talks, claims=claims, question="Should the two sides resume talks?"), AnswerSettings())
     assert [p.stance for p in opinion.perspectives] == ["race", "cooperation"]  # an opinion: the framings lead
+
+
+def point_match(score: float, claims: dict, point_id: str = "chips", neighbours: tuple[str, ...] = ()):
+    from parley.index.model import Point
+    from parley.index.search.retriever import PointMatch
+
+    point = Point(point_id, "Do chip controls work?", "", (), {}, (), neighbours)
+    return PointMatch(point, score, score, MappingProxyType(claims))
+
+
+def test_a_contested_question_matching_a_point_is_answered_from_that_points_claims():
+    race = hit(0, "race-doc", "race", score=1.0, dense=0.6, cosines=[0.3, 0.7, 0.3])
+    # The whole-corpus claim search prefers other claims; the point's claims are shown.
+    general = {"race": (claim(0, "race-doc", "race", 1, 0.9),), "cooperation": (claim(1, "coop-doc", "cooperation", 1, 0.9),)}
+    on_point = {"race": (claim(3, "race-doc", "race", 2, 0.01), claim(4, "race-doc", "race", 0, 0.0)),
+                "cooperation": (claim(5, "coop-doc", "cooperation", 2, 0.02),)}
+    other = point_match(1.1, {}, "talks")
+    question = "Do chip controls even work, should we keep them?"
+    answer = compose(replace(retrieval(race, claims=general, question=question),
+                             points=(point_match(1.4, on_point, neighbours=("talks",)), other),
+                             point_titles=MappingProxyType({"chips": "Do chip controls work?", "talks": "Talk?"})),
+                     AnswerSettings())
+    assert answer.point is not None and answer.point.point_id == "chips"
+    # The framing whose best claim is closer to the question leads.
+    assert [c.passage_id for c in answer.citations] == ["p5", "p3", "p4"]
+    assert answer.citations[1].quote == "Export controls buy time."
+    assert [r.point_id for r in answer.related] == ["talks"]
+    assert answer.summary == "Shown: 2 quotes as a race; 1 quote as cooperation."
+
+
+def test_a_weak_point_match_falls_back_to_the_claim_search():
+    race = hit(0, "race-doc", "race", score=1.0, dense=0.6, cosines=[0.3, 0.7, 0.3])
+    general = {"race": (claim(0, "race-doc", "race", 1, 0.9),)}
+    on_point = {"race": (claim(3, "race-doc", "race", 2, 0.01),)}
+    answer = compose(replace(retrieval(race, claims=general, question="Should the US race China?"),
+                             points=(point_match(0.5, on_point),)), AnswerSettings())
+    assert answer.point is None and [c.passage_id for c in answer.citations] == ["p0"]

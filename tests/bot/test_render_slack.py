@@ -56,7 +56,7 @@ def test_sources_and_manifest(engine):
     for source in engine.sources():
         assert escape(source.title) in wire
     manifest = json.loads((PROJECT_DIR / "config" / "slack-manifest.json").read_text())
-    assert {c["command"] for c in manifest["features"]["slash_commands"]} == {"/ask", "/sources", "/reindex", "/review"}
+    assert {c["command"] for c in manifest["features"]["slash_commands"]} == {"/ask", "/sources", "/points", "/reindex", "/review"}
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert {"app_mention", "message.im"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
 

@@ -72,7 +72,7 @@ def test_not_english_shows_the_question_back_and_asks_for_english():
 
 def test_json_carries_kind_and_every_citations_parts_speaker_and_review():
     payload = answer_json(contested())
-    assert set(payload) == {"question", "answered", "kind", "text", "perspectives", "citations"}
+    assert set(payload) == {"question", "answered", "kind", "text", "perspectives", "citations", "point"}
     assert payload["kind"] == "contested"
     assert [p["stance"] for p in payload["perspectives"]] == ["answer", "race", "cooperation"]
     second = payload["citations"][1]

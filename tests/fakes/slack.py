@@ -177,4 +177,22 @@ def blocks_problem(blocks: list[dict]) -> str | None:
             return "header over 150"
         if block["type"] == "context" and len(block.get("elements", [])) > 10:
             return "context over 10 elements"
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            problem = _select_problem(element) if element.get("type") == "static_select" else None
+            if problem:
+                return problem
+    return None
+
+
+def _select_problem(select: dict) -> str | None:
+    """A static select's documented limits: 100 options, 75 characters of option text,
+    150 of value and of placeholder."""
+    options = select.get("options") or []
+    if not options or len(options) > 100:
+        return "static_select without options or over 100"
+    if len((select.get("placeholder") or {}).get("text", "")) > 150:
+        return "placeholder over 150"
+    for option in options:
+        if len(option["text"]["text"]) > 75 or len(option["value"]) > 150:
+            return "option text over 75 or value over 150"
     return None
