@@ -170,6 +170,14 @@ class Retrieval:
     point_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
+def _in_point_order(members: tuple[int, ...], scored: Mapping[int, ClaimHit]) -> tuple[ClaimHit, ...]:
+    """A point's claims of one framing, in the order they should answer the question
+    (``fusion.point_claim_rank``: relevance, and the curators' strongest-first order)."""
+    place = {sentence: i for i, sentence in enumerate(members)}
+    return tuple(sorted((scored[i] for i in members),
+                        key=lambda c: -point_claim_rank(c.relevance, place[c.sentence.sentence], len(members))))
+
+
 class Retriever:
     """Searches one ``LoadedIndex``; build a new one when the index is swapped."""
 
@@ -262,7 +270,7 @@ class Retriever:
         return self._scored_claims(chosen, centred_cosines, query, question)
 
     def _scored_claims(self, chosen: np.ndarray, centred_cosines: np.ndarray | None, query: np.ndarray,
-                       question: str) -> tuple[ClaimHit, ...]:
+                       question: str, terms: list[set[str]] | None = None) -> tuple[ClaimHit, ...]:
         """Sentences ``chosen`` as claims scored against the question, most relevant first
         (a stable sort: ties keep the order given). ``centred_cosines``: their centred
         cosines with the question when a claim index already found them."""
@@ -284,7 +292,7 @@ class Retriever:
         passage_norms = np.sqrt(np.maximum(1 - 2 * (passages @ self._mean) + self._spread, 1e-9))
         passage_centred = (passages @ query - passages @ self._mean - query_dot + self._spread) / (
             passage_norms * query_norm)
-        matches = self._matches(chosen, cosines, question)
+        matches = self._matches(chosen, cosines, question, terms)
         found = [ClaimHit(int(row), self.index.passages[int(row)], match,
                           claim_relevance(float(c), float(p), match.overlap))
                  for row, c, p, match in zip(rows, centred_cosines, passage_centred, matches)]
@@ -300,23 +308,39 @@ class Retriever:
         asked = np.full(len(table.points), -1.0, dtype=np.float32)
         np.maximum.at(asked, table.owner, table.vectors @ query)
         question_terms = set(bm25_tokens([question])[0])
+        # Every claim of the map scored at once: one product, their terms known.
+        members, terms = self._map_claims
+        scored = {c.sentence.sentence: c for c in self._scored_claims(members, None, query, question, terms)}
         matches = []
-        for point, best_asked in zip(table.points, asked.tolist()):
-            ranked = {framing: self._point_claims(members, query, question) for framing, members in point.claims.items()}
+        for point, best_asked, point_terms in zip(table.points, asked.tolist(), self._point_terms):
+            ranked = {framing: _in_point_order(claims, scored) for framing, claims in point.claims.items()}
             relevances = sorted((c.relevance for found in ranked.values() for c in found), reverse=True)
-            point_terms = set(bm25_tokens([" ".join(PointTable.askings(point))])[0])
             overlap = len(question_terms & point_terms) / len(question_terms) if question_terms else 0.0
             matches.append(PointMatch(point, point_score(best_asked, relevances, overlap), best_asked,
                                       MappingProxyType(ranked)))
         return tuple(sorted(matches, key=lambda m: -m.score)[:POINTS_PER_QUESTION])
 
-    def _point_claims(self, members: tuple[int, ...], query: np.ndarray, question: str) -> tuple[ClaimHit, ...]:
-        """A point's claims of one framing, in the order they should answer the question
-        (``fusion.point_claim_rank``: relevance, and the curators' strongest-first order)."""
-        scored = self._scored_claims(np.asarray(members, dtype=np.int64), None, query, question)
-        place = {sentence: i for i, sentence in enumerate(members)}
-        return tuple(sorted(scored, key=lambda c: -point_claim_rank(c.relevance, place[c.sentence.sentence],
-                                                                     len(members))))
+    def _terms_of(self, members: np.ndarray) -> list[set[str]]:
+        """The BM25 terms of sentences ``members``, in one tokenizer call."""
+        table = self.index.sentences
+        document_of_row = self.index.passages.records["doc"]
+        text_of = self.index.documents.text_of
+        texts = [text_of(int(document_of_row[table.rows[i]]))[int(table.spans[i][0]) : int(table.spans[i][1])]
+                 for i in members]
+        return [set(words) for words in bm25_tokens(texts)] if texts else []
+
+    @functools.cached_property
+    def _map_claims(self) -> tuple[np.ndarray, list[set[str]]]:
+        """Every claim the debate map places, and its terms: the same for every question,
+        so tokenized once per version."""
+        points = self.index.points.points
+        members = np.fromiter(sorted({i for p in points for m in p.claims.values() for i in m}), dtype=np.int64)
+        return members, self._terms_of(members)
+
+    @functools.cached_property
+    def _point_terms(self) -> list[set[str]]:
+        """Each point's terms, from its title and phrasings (tokenized once per version)."""
+        return [set(terms) for terms in bm25_tokens([" ".join(PointTable.askings(p)) for p in self.index.points.points])]
 
     def _same_point(self, sentences: list[int]) -> frozenset[tuple[int, int]]:
         if len(sentences) < 2:
@@ -325,16 +349,15 @@ class Retriever:
         similar = np.argwhere(np.triu(vectors @ vectors.T, k=1) >= SAME_POINT)
         return frozenset((sentences[i], sentences[j]) for i, j in similar)
 
-    def _matches(self, members: np.ndarray, cosines: np.ndarray, question: str) -> list[SentenceMatch]:
+    def _matches(self, members: np.ndarray, cosines: np.ndarray, question: str,
+                 terms: list[set[str]] | None = None) -> list[SentenceMatch]:
         """Sentences ``members`` of the table as matches: term overlap with the question
-        (one tokenizer call for all of them) and the claim each makes."""
+        (one tokenizer call for all of them, unless their ``terms`` are given) and the claim
+        each makes."""
         table = self.index.sentences
         query_terms = set(bm25_tokens([question])[0])
-        document_of_row = self.index.passages.records["doc"]
-        text_of = self.index.documents.text_of
-        texts = [text_of(int(document_of_row[table.rows[i]]))[int(table.spans[i][0]) : int(table.spans[i][1])]
-                 for i in members]
-        terms = bm25_tokens(texts) if texts else []
+        if terms is None:
+            terms = self._terms_of(members)
         return [
             SentenceMatch(int(table.spans[i][0]), int(table.spans[i][1]), float(cosine),
                           len(set(words) & query_terms) / len(query_terms) if query_terms else 0.0,
