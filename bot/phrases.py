@@ -74,6 +74,16 @@ def related_points(titles: list[str]) -> str:
     return "Related points: " + " · ".join(titles)
 
 
+# Said to a question that pushes for a side ("pick one", "US just wins, right?").
+PICKS_NO_SIDE = "Parley shows the sides the corpus argues, in its own words; it does not pick one."
+
+
+def reported_view(publisher: str, speaker: str) -> str:
+    """A quote that gives someone's view in the writer's words: the words are the
+    publication's, the view is the speaker's."""
+    return f"{publisher}, reporting {speaker}"
+
+
 def shown_tally(shown: dict[str, int]) -> str:
     """What an answer's framing sections show, in their order ("Shown: 1 quote as a race;
     2 quotes as cooperation."); no tally when no framing is shown. (Which framing the corpus

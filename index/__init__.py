@@ -22,7 +22,7 @@ _HOMES = {
     "parley.index.errors": ("ParleyError", "CorpusError", "IndexUnreadableError", "NoIndexError",
                             "BuildLockedError"),
     "parley.index.model": ("Passage", "DocumentHeader", "IndexedDocument", "Framing", "Stance", "ClaimFraming",
-                           "FRAMINGS", "STANCES", "CLAIM_FRAMINGS", "stance_of_claim", "passage_id", "claim_key"),
+                           "FRAMINGS", "STANCES", "CLAIM_FRAMINGS", "Voice", "VOICES", "stance_of_claim", "passage_id", "claim_key"),
     "parley.index.sources.read": ("SAFE_URL",),
     "parley.index.sources.ingest": ("add_sources",),
     "parley.index.indexing.build": ("build_index", "BuildReport", "ChunkSettings"),

@@ -24,6 +24,16 @@ ClaimFraming = Literal["none", "race", "cooperation"]
 CLAIM_FRAMINGS: tuple[ClaimFraming, ...] = get_args(ClaimFraming)
 
 
+# Whose words a framed claim gives (docs/labelling-guide.md, "Whose words"): a named
+# speaker's own words, or their view as the document reports it. A claim in the writer's
+# own voice, or narration about someone, names no speaker. ``VOICES``' order is the code
+# stored per sentence (0: no speaker named), so it must not change.
+Voice = Literal["quoted", "reported"]
+VOICES: tuple[Voice, ...] = get_args(Voice)
+LabelVoice = Literal["quoted", "reported", "own", "narration"]
+LABEL_VOICES: tuple[LabelVoice, ...] = get_args(LabelVoice)
+
+
 def stance_of_claim(framing: ClaimFraming) -> Stance:
     """The passage-level word for a claim's framing: a framing stays, "none" is "neutral"."""
     return "neutral" if framing == "none" else framing

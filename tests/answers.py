@@ -20,7 +20,8 @@ SUMMIT = "https://example.org/summit"
 
 
 def citation(n: int, quote: str | tuple[str, ...], *, doc: str, title: str, publisher: str, url: str | None,
-             stance: str = "neutral", speaker: str | None = None, reviewed: bool = True) -> Citation:
+             stance: str = "neutral", speaker: str | None = None, voice: str | None = None,
+             reviewed: bool = True) -> Citation:
     """A citation whose parts are consecutive slices of a made-up document."""
     texts = (quote,) if isinstance(quote, str) else quote
     parts, start = [], 100 * n
@@ -29,7 +30,8 @@ def citation(n: int, quote: str | tuple[str, ...], *, doc: str, title: str, publ
         start += len(text) + 40  # a gap: the parts are not contiguous
     return Citation(n=n, passage_id=f"{doc}-p{n}", doc_id=doc, title=title, publisher=publisher, url=url,
                     quote=" … ".join(texts), start=parts[0].start, end=parts[-1].end, stance=stance, score=1.0,
-                    parts=tuple(parts), speaker=speaker, reviewed=reviewed)
+                    parts=tuple(parts), speaker=speaker,
+                    voice=voice or ("quoted" if speaker else None), reviewed=reviewed)
 
 
 def _letter(n: int, quote: str, **kwargs) -> Citation:

@@ -276,7 +276,7 @@ class _Quote:
             n=n, passage_id=self.passage_id, doc_id=document.doc_id, title=document.title,
             publisher=document.publisher, url=document.url, quote=" … ".join(p.text for p in parts),
             start=parts[0].start, end=parts[-1].end, stance=stance, score=round(self.score, 4), parts=parts,
-            speaker=self.sentence.speaker, reviewed=self.sentence.reviewed,
+            speaker=self.sentence.speaker, voice=self.sentence.voice, reviewed=self.sentence.reviewed,
         )
 
 

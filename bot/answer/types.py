@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from parley.index import ParleyError, Stance
+from parley.index import ParleyError, Stance, Voice
 
 
 class EmptyQuestionError(ParleyError):
@@ -46,7 +46,8 @@ class Citation:
     stance: Stance  # the framing of the quoted claim ("neutral": it frames neither)
     score: float  # how closely it answers the question
     parts: tuple[QuotePart, ...] = ()
-    speaker: str | None = None  # who makes the claim, when the text says so
+    speaker: str | None = None  # whose words or reported view the quote gives, when it is theirs
+    voice: Voice | None = None  # "quoted": the speaker's words; "reported": their view, in the writer's words
     reviewed: bool = True  # False: the framing comes from the classifier, not a reviewed label
 
 

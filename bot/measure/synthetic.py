@@ -125,6 +125,7 @@ def synthesize(source: LoadedIndex, size: int, *, seed: int = 0, noise: float = 
         reviewed=table.reviewed[taken],
         speaker_ids=table.speaker_ids[taken],
         speakers=table.speakers,
+        voices=table.voices[taken],
     )
     return SyntheticCorpus(documents, passages, vectors, bm25_texts, sentences)
 

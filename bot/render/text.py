@@ -107,10 +107,14 @@ def shown_quote(citation: Citation) -> str:
 
 
 def attribution(citation: Citation) -> str | None:
-    """"Speaker (Publisher)" when someone other than the publisher makes the claim."""
+    """Whose the quote is, when it is not simply the publication's: "Speaker (Publisher)"
+    for a speaker's own words, "Publisher, reporting Speaker" for their view in the
+    writer's words. A quote without a voice names no one (docs/labelling-guide.md)."""
     speaker = (citation.speaker or "").strip()
-    if not speaker or citation.publisher.strip().casefold().startswith(speaker.casefold()):
+    if not speaker or citation.voice is None or citation.publisher.strip().casefold().startswith(speaker.casefold()):
         return None
+    if citation.voice == "reported":
+        return phrases.reported_view(citation.publisher, speaker)
     return f"{speaker} ({citation.publisher})"
 
 

@@ -29,7 +29,7 @@ from parley.index.indexing.chunk import chunk_document, split_sentences
 from parley.index.indexing.embed import PASSAGE_CHARS, Embedder, encode_in_batches
 from parley.index.indexing.onnx_export import export_query_encoder
 from parley.index.indexing.stance import Claim, label_claims, labels_fingerprint, load_labels, passage_stance
-from parley.index.model import CLAIM_FRAMINGS, IndexedDocument, Passage, Point, claim_key
+from parley.index.model import CLAIM_FRAMINGS, VOICES, IndexedDocument, Passage, Point, claim_key
 from parley.index.sources.clean import clean_text
 from parley.index.sources.debate_map import DEBATE_MAP_FILE, MapPoint, map_fingerprint, read_debate_map
 from parley.index.sources.read import Corpus, CorpusProblem, SourceDocument, load_corpus
@@ -459,6 +459,7 @@ def _sentence_table(rows: list[int], spans: list[tuple[int, int]], vectors: np.n
         reviewed=np.asarray([c.reviewed for c in claims], dtype=bool),
         speaker_ids=np.asarray([speaker_ids[c.speaker] if c.speaker else -1 for c in claims], dtype=np.int32),
         speakers=tuple(speakers),
+        voices=np.asarray([1 + VOICES.index(c.voice) if c.voice else 0 for c in claims], dtype=np.int8),
     )
 
 

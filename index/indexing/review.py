@@ -112,8 +112,10 @@ def decision_record(claim: ClaimToReview, framing: ClaimFraming, *, reviewer: st
     if framing not in CLAIM_FRAMINGS:
         raise ValueError(f"framing must be one of {', '.join(CLAIM_FRAMINGS)}")
     at = (when or datetime.now(UTC)).isoformat(timespec="seconds")
-    return {"key": claim.key, "doc_id": claim.doc_id, "framing": framing,
-            "speaker": claim.speaker if framing != "none" else None,
+    # Whose words a sentence gives does not change with its framing: a reframed claim keeps
+    # its line's speaker and voice (``write_decisions``); one that frames nothing has none.
+    whose = {"speaker": None, "voice": None} if framing == "none" else {}
+    return {"key": claim.key, "doc_id": claim.doc_id, "framing": framing, **whose,
             "why": f"reviewed by {reviewer}", "text": claim.text, "reviewed_by": reviewer, "reviewed_at": at}
 
 
@@ -126,7 +128,8 @@ def record_decision(labels: Path, claim: ClaimToReview, framing: ClaimFraming, *
 
 
 def write_decisions(labels: Path, records: Iterable[Mapping]) -> bool:
-    """Each record replaces its claim's line where that line stands, or is added at the end;
+    """Each record updates its claim's line where that line stands (fields it does not
+    name are kept), or is added at the end;
     the file is rewritten only if that changes it (its hash is part of every index
     version: applying the same decisions in the same order gives the same bytes on every
     host). ``True`` when it changed."""
@@ -137,12 +140,12 @@ def write_decisions(labels: Path, records: Iterable[Mapping]) -> bool:
         lines = [line for line in before.splitlines() if line.strip()]
         where = {json.loads(line).get("key"): i for i, line in enumerate(lines)}
         for record in records:
-            line = json.dumps(dict(record), ensure_ascii=False)
             if record["key"] in where:
-                lines[where[record["key"]]] = line
+                at = where[record["key"]]
+                lines[at] = json.dumps({**json.loads(lines[at]), **record}, ensure_ascii=False)
             else:
                 where[record["key"]] = len(lines)
-                lines.append(line)
+                lines.append(json.dumps(dict(record), ensure_ascii=False))
         after = "\n".join(lines) + "\n"
         if after == before:
             return False

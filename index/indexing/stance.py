@@ -1,5 +1,5 @@
-"""The framing of every sentence (a *claim*): ``race``, ``cooperation`` or none, and who
-makes it; a passage's stance is derived from its claims.
+"""The framing of every sentence (a *claim*): ``race``, ``cooperation`` or none, and whose
+words it gives; a passage's stance is derived from its claims.
 
 Reviewed labels (``corpus/claim-labels.jsonl``, docs/labelling-guide.md) are keyed by the
 sentence's document and exact text, so they survive re-chunking: a passage boundary can
@@ -21,10 +21,20 @@ from pathlib import Path
 import numpy as np
 
 from parley.index.errors import ParleyError
-from parley.index.model import CLAIM_FRAMINGS, FRAMINGS, ClaimFraming, Stance, claim_key
+from parley.index.model import (
+    CLAIM_FRAMINGS,
+    FRAMINGS,
+    LABEL_VOICES,
+    VOICES,
+    ClaimFraming,
+    LabelVoice,
+    Stance,
+    Voice,
+    claim_key,
+)
 
 # Bump when the cues or the classifier change: framings are then recomputed.
-STANCE_VERSION = 2
+STANCE_VERSION = 3
 # What the classifier must reach before its label is shown as a framing. Measured
 # leave-one-document-out on the reviewed labels (`parley eval` prints it): see docs/answers.md.
 CLASSIFIER_CONFIDENCE = 0.6
@@ -51,13 +61,14 @@ _COMPILED = {stance: [re.compile(c) for c in cues] for stance, cues in _CUES.ite
 
 @dataclass(frozen=True)
 class ClaimLabel:
-    """A reviewed label: the framing a sentence presents, and who holds it."""
+    """A reviewed label: the framing a sentence presents, and whose words it gives."""
 
     key: str
     doc_id: str
     framing: ClaimFraming
     speaker: str | None
     text: str
+    voice: LabelVoice | None = None  # None: not yet decided, so no speaker is named
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,8 @@ class Claim:
     framing: ClaimFraming
     confidence: float  # 1.0 for a reviewed label
     reviewed: bool
-    speaker: str | None
+    speaker: str | None  # named only with a voice: the words, or the view, are theirs
+    voice: Voice | None = None
 
 
 @dataclass(frozen=True)
@@ -128,11 +140,14 @@ def load_labels(path: Path) -> list[ClaimLabel]:
             continue
         try:
             raw = json.loads(line)
-            label = ClaimLabel(raw["key"], raw["doc_id"], raw["framing"], raw.get("speaker"), raw["text"])
+            label = ClaimLabel(raw["key"], raw["doc_id"], raw["framing"], raw.get("speaker"), raw["text"],
+                               raw.get("voice"))
         except (ValueError, KeyError, TypeError) as error:
             raise ParleyError(f"{path}, line {number}: not a claim label ({error}).") from None
         if label.framing not in CLAIM_FRAMINGS:
             raise ParleyError(f"{path}, line {number}: framing must be one of {', '.join(CLAIM_FRAMINGS)}.")
+        if label.voice is not None and label.voice not in LABEL_VOICES:
+            raise ParleyError(f"{path}, line {number}: voice must be one of {', '.join(LABEL_VOICES)}.")
         if label.key != claim_key(label.doc_id, label.text):
             raise ParleyError(f"{path}, line {number}: key does not match doc_id and text.")
         labels.append(label)
@@ -160,7 +175,7 @@ def label_claims(sentences: list[tuple[str, str]], labels: list[ClaimLabel]) -> 
     for doc_id, text in sentences:
         label = reviewed.get(claim_key(doc_id, text))
         if label is not None:
-            claims.append(Claim(label.framing, 1.0, True, label.speaker if label.framing != "none" else None))
+            claims.append(_reviewed_claim(label))
             continue
         framing, confidence = predictions.get(text, ("none", 0.0))
         if confidence < CLASSIFIER_CONFIDENCE:
@@ -200,3 +215,11 @@ def cross_validate(labels: list[ClaimLabel], confidence: float = CLASSIFIER_CONF
         hit = sum(t == framing and p == framing for t, p in zip(truth, predicted))
         recall[framing] = round(hit / actual, 4) if actual else 0.0
     return ClassifierReport(confidence, precision, recall, len(labels), len(documents))
+
+
+def _reviewed_claim(label: ClaimLabel) -> Claim:
+    """A label as served: its speaker is named only when the sentence gives their words or
+    their reported view; the writer's own voice and narration about someone name nobody."""
+    named = label.framing != "none" and label.voice in VOICES and bool((label.speaker or "").strip())
+    return Claim(label.framing, 1.0, True, label.speaker.strip() if named else None,
+                 label.voice if named else None)

@@ -24,7 +24,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from parley.index.model import CLAIM_FRAMINGS, ClaimFraming, IndexedDocument, Passage, Point
+from parley.index.model import CLAIM_FRAMINGS, ClaimFraming, IndexedDocument, Passage, Point, Voice
 from parley.index.search.fusion import (
     claim_relevance,
     diversify,
@@ -94,6 +94,7 @@ class SentenceMatch:
     sentence: int = -1  # its index in the index's sentence table
     framing: ClaimFraming = "none"
     speaker: str | None = None
+    voice: Voice | None = None  # how the speaker is named: their words, or their view reported
     reviewed: bool = True
     confidence: float = 1.0
 
@@ -362,6 +363,7 @@ class Retriever:
             SentenceMatch(int(table.spans[i][0]), int(table.spans[i][1]), float(cosine),
                           len(set(words) & query_terms) / len(query_terms) if query_terms else 0.0,
                           sentence=int(i), framing=CLAIM_FRAMINGS[int(table.framing[i])], speaker=table.speaker(int(i)),
+                          voice=table.voice(int(i)),
                           reviewed=bool(table.reviewed[i]), confidence=float(table.confidence[i]))
             for i, cosine, words in zip(members, cosines, terms)
         ]

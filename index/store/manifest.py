@@ -24,7 +24,8 @@ from parley.index.errors import IndexUnreadableError
 # 4: every file's SHA-256, not only its size: same-size damage is caught too.
 # 5: columns read on demand (documents' texts, passage records, sentence vectors), each
 #    framing's claims in a vector index, 8-bit inverted lists above 20,000 vectors.
-FORMAT_VERSION = 5
+# 6: each sentence's speaker is named with its voice (their words, or their view reported).
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 # Which files of a version were hashed and found whole, by their stat (see above). Not a
 # file of the version: it is written after the manifest, by whoever verifies first.

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from parley.index.model import VOICES, Voice
 from parley.index.store.columns import RowFile, dots
 
-_COLUMNS = ("rows", "spans", "framing", "confidence", "reviewed", "speaker_ids")
+_COLUMNS = ("rows", "spans", "framing", "confidence", "reviewed", "speaker_ids", "voices")
 # Vectors up to this size are simply read into memory (about 80,000 sentences, 20,000
 # passages): numpy indexing in memory is faster than any read, and the memory is small.
 IN_MEMORY_BYTES = 64 << 20
@@ -36,12 +37,14 @@ class SentenceTable:
     vectors: np.ndarray | RowFile  # shape (n, dimension)
     # The claim of each sentence (``stance.py``): an index into ``CLAIM_FRAMINGS``
     # (0 none, 1 race, 2 cooperation), its confidence, whether a person reviewed it, and
-    # its speaker as an index into ``speakers`` (-1: nobody named).
+    # its speaker as an index into ``speakers`` (-1: nobody named) with the voice they are
+    # named in (0: none, then 1 + the index into ``VOICES``).
     framing: np.ndarray  # int8
     confidence: np.ndarray  # float16
     reviewed: np.ndarray  # bool
     speaker_ids: np.ndarray  # int32
     speakers: tuple[str, ...]
+    voices: np.ndarray  # int8
     # The mean of all sentence vectors (float32): claims are compared after centring on it
     # (search.py). Computed when the table is built, stored with it.
     mean: np.ndarray | None = None
@@ -61,6 +64,10 @@ class SentenceTable:
     def speaker(self, sentence: int) -> str | None:
         at = int(self.speaker_ids[sentence])
         return self.speakers[at] if at >= 0 else None
+
+    def voice(self, sentence: int) -> Voice | None:
+        code = int(self.voices[sentence])
+        return VOICES[code - 1] if code > 0 else None
 
     def spans_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """First and past-the-last sentence index of each passage in ``rows``. The rows are

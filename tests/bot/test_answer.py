@@ -9,6 +9,7 @@ import pytest
 from parley.bot.answer import EmptyQuestionError
 from parley.bot.measure.evaluate import evaluate, load_questions
 from parley.bot.phrases import shown_tally as tally
+from parley.bot.render.text import attribution
 from parley.index.model import CLAIM_FRAMINGS
 from tests.helpers import EVAL_DIR
 
@@ -110,7 +111,21 @@ def test_the_headline_question_shows_both_framings_attributed(engine):
     sections = [p.stance for p in answer.perspectives]
     assert answer.kind == "contested" and "race" in sections and "cooperation" in sections
     assert not answer.absent_framings
-    assert any(c.speaker for c in answer.citations if c.stance == "race")
+
+
+def test_quotes_name_a_speaker_only_for_their_words_or_their_reported_view(engine):
+    answer = engine.ask("is bernie right to want to work with china on ai?")
+    shown = {c.quote: attribution(c) for c in answer.citations}
+    calling = next(q for q in shown if q.startswith("Sen. Bernie Sanders (I-Vt.) is calling on Washington"))
+    assert shown[calling] == "Axios, reporting Bernie Sanders"
+    strength = next(q for q in shown if "position of strength" in q)
+    assert shown[strength] == "Brendan Steinhauser (Axios)"
+    # The headline is Axios narrating what Sanders does: never "— Bernie Sanders".
+    index = engine.served.retriever().index
+    table, text = index.sentences, index.documents["axios-sanders-splits-with-washington"].text
+    headline = next(i for i, (s, e) in enumerate(table.spans.tolist())
+                    if text[s:e] == "Sanders splits with Washington on AI arms race with China")
+    assert table.framing[headline] and table.speaker(headline) is None
 
 
 def test_a_factual_question_leads_with_the_fact(engine):

@@ -118,3 +118,20 @@ def test_the_first_review_of_a_corpus_without_labels_creates_its_labels_file(tmp
     assert result.returncode == 0, result.stderr
     [label] = [json.loads(line) for line in (corpus / "claim-labels.jsonl").read_text().splitlines()]
     assert (label["doc_id"], label["framing"]) == ("note", "cooperation")
+
+
+def test_reframing_a_claim_keeps_whose_words_it_gives_and_none_clears_them(tmp_path, engine):
+    from parley.index.indexing.review import record_decision, review_queue
+
+    index = engine.served.retriever().index
+    [claim] = review_queue(index, {index.passages[0].passage_id: 1}, limit=1)
+    labels = tmp_path / "claim-labels.jsonl"
+    labels.write_text(json.dumps({"key": claim.key, "doc_id": claim.doc_id, "framing": "race", "speaker": "Xue Lan",
+                                  "voice": "reported", "why": "", "text": claim.text}) + "\n")
+    record_decision(labels, claim, "cooperation", reviewer="discord:42")
+    [line] = [json.loads(x) for x in labels.read_text().splitlines()]
+    assert (line["framing"], line["speaker"], line["voice"], line["reviewed_by"]) == (
+        "cooperation", "Xue Lan", "reported", "discord:42")
+    record_decision(labels, claim, "none", reviewer="discord:42")
+    [line] = [json.loads(x) for x in labels.read_text().splitlines()]
+    assert (line["framing"], line["speaker"], line["voice"]) == ("none", None, None)

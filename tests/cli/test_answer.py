@@ -11,7 +11,7 @@ from tests.helpers import EVAL_DIR, PARLEY, run_parley
 SEARCH_KEYS = {"rank", "passage_id", "doc_id", "title", "text", "start", "end", "score", "stance"}
 ASK_KEYS = {"question", "answered", "kind", "text", "perspectives", "citations", "point"}
 CITATION_KEYS = {"n", "passage_id", "doc_id", "title", "publisher", "url", "quote", "start", "end", "stance", "score",
-                 "parts", "speaker", "reviewed"}
+                 "parts", "speaker", "voice", "reviewed"}
 STANCES = {"race", "cooperation", "neutral"}
 
 

@@ -90,7 +90,8 @@ def test_claim_search_finds_what_brute_force_finds(tmp_path):
     table = SentenceTable(rows=np.arange(400, dtype=np.int32), spans=np.zeros((400, 2), dtype=np.int32),
                           vectors=vectors.astype(np.float16), framing=framing,
                           confidence=np.ones(400, dtype=np.float16), reviewed=np.zeros(400, dtype=bool),
-                          speaker_ids=np.full(400, -1, dtype=np.int32), speakers=())
+                          speaker_ids=np.full(400, -1, dtype=np.int32), speakers=(),
+                          voices=np.zeros(400, dtype=np.int8))
     table.save(tmp_path / "sentences")
     loaded = SentenceTable.load(tmp_path / "sentences")
     ClaimIndex.build(loaded, 1).save(tmp_path / "claims.faiss")

@@ -4,6 +4,9 @@ a confidence, passages framed by their claims, the classifier measured honestly.
 import json
 import shutil
 
+import pytest
+
+from parley.index.errors import ParleyError
 from parley.index.indexing.build import build_index
 from parley.index.indexing.stance import (
     CLASSIFIER_CONFIDENCE,
@@ -31,11 +34,36 @@ def test_the_labels_file_covers_every_sentence_of_the_corpus(engine):
         assert CLAIM_FRAMINGS[int(table.framing[i])] == label.framing
 
 
-def test_a_reported_view_keeps_its_speaker(engine):
+def test_a_speaker_is_named_only_for_their_words_or_reported_view(engine):
     table = engine.served.retriever().index.sentences
-    speakers = {table.speaker(i) for i in range(len(table.rows))}
-    assert "Bernie Sanders" in speakers
+    named = {(table.speaker(i), table.voice(i)) for i in range(len(table.rows)) if table.speaker(i)}
+    assert ("Brendan Steinhauser", "quoted") in named and ("Bernie Sanders", "reported") in named
+    assert all(voice in ("quoted", "reported") for _, voice in named)
     assert all(table.speaker(i) is None for i in table.claims_of(0))  # no speaker for "none"
+    # The writer's own voice and narration name nobody: the old labels' "the author" is gone.
+    assert not any(speaker.startswith("the ") for speaker, _ in named)
+
+
+def test_every_framed_claim_has_a_voice_and_a_named_speaker_is_in_its_document():
+    """The truth check on the labels: a speaker named for a claim is named by its document
+    (a typo'd or invented name would be shown under a quote)."""
+    for label in load_labels(CLAIM_LABELS):
+        if label.framing == "none":
+            continue
+        assert label.voice in ("quoted", "reported", "own", "narration"), label.key
+        if label.voice in ("quoted", "reported"):
+            assert label.speaker and label.speaker.split()[-1] in (CORPUS_DIR / f"{label.doc_id}.txt").read_text()
+        else:
+            assert label.speaker is None, label.key
+
+
+def test_a_label_with_an_unknown_voice_is_refused_with_its_line(tmp_path):
+    line = {"key": claim_key("d", "A sentence."), "doc_id": "d", "framing": "race", "speaker": "X",
+            "voice": "whispered", "text": "A sentence."}
+    path = tmp_path / "labels.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    with pytest.raises(ParleyError, match="line 1: voice must be one of quoted, reported, own, narration"):
+        load_labels(path)
 
 
 def test_new_sentences_are_classified_with_a_confidence_and_weak_ones_stay_context():
