@@ -62,6 +62,9 @@ class Question:
     race: tuple[str, ...] = ()
     cooperation: tuple[str, ...] = ()
     inner_kind: str | None = None  # foreign and markup only: "factual" or "contested"
+    # The debate map's points the question asks about, main one first (labelled questions
+    # only; empty: no point is about it).
+    points: tuple[str, ...] = ()
 
     @property
     def scored_as(self) -> str:
@@ -94,6 +97,8 @@ class EvalRow:
     # contested (contested questions and markup ones whose inner kind is contested)
     both_framings_on_point: float | None
     both_framings_shown: float | None
+    # questions labelled with their point(s): the answer is on one of them
+    point_matched: float | None
     # factual (factual questions and markup ones whose inner kind is factual)
     fact_in_first_3: float | None
     citation_hit_rate: float | None
@@ -150,7 +155,7 @@ def load_questions(path: Path) -> list[Question]:
 
 def _question(raw: dict) -> Question:
     phrases = {}
-    for key in ("gold", "race", "cooperation"):
+    for key in ("gold", "race", "cooperation", "points"):
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(p, str) and p.strip() for p in value):
             raise TypeError(f"{key} must be a list of phrases")
@@ -215,7 +220,7 @@ def evaluate_peer(peer: PeerRetriever, questions: list[Question]) -> EvalRow:
         rates.add("mrr", question.id, bool(ranks))
         reciprocal.append(1 / ranks[0] if ranks else 0.0)
     metrics = ("recall_at_5", "hit_at_1", "mrr")
-    unmeasured = ("both_framings_on_point", "both_framings_shown", "fact_in_first_3", "citation_hit_rate",
+    unmeasured = ("both_framings_on_point", "both_framings_shown", "point_matched", "fact_in_first_3", "citation_hit_rate",
                   "neartopic_refused", "offtopic_refused", "foreign_not_english", "refusal_accuracy",
                   "faithfulness", "quotes_show_parts", "citations_per_answer_mean", "citations_per_answer_max",
                   "answer_words_median")
@@ -316,6 +321,8 @@ def score(runs: list[Run], documents: Mapping[str, str], mode: str = "hybrid") -
         question, answer = run.question, run.answer
         qid, kind = question.id, question.scored_as
         quotes = [(section, quote_text(c)) for section, c in shown_quotes(answer)]
+        if question.points:
+            rates.add("point_matched", qid, answer.point is not None and answer.point.point_id in question.points)
         if kind == "contested":
             rates.add("both_framings_on_point", qid, all(
                 any(section == framing and holds(text, question.phrases(framing)) for section, text in quotes)
@@ -353,7 +360,7 @@ def score(runs: list[Run], documents: Mapping[str, str], mode: str = "hybrid") -
         if answer.answered:
             answered.append(run)
 
-    rate_metrics = ("both_framings_on_point", "both_framings_shown", "fact_in_first_3", "citation_hit_rate",
+    rate_metrics = ("both_framings_on_point", "both_framings_shown", "point_matched", "fact_in_first_3", "citation_hit_rate",
                     "recall_at_5", "hit_at_1", "neartopic_refused", "offtopic_refused", "foreign_not_english",
                     "refusal_accuracy")
     counts = [len(run.answer.citations) for run in answered]
@@ -428,6 +435,7 @@ def _block(row: EvalRow) -> list[str]:
 
     rate("contested", "both framings, on-point evidence", "both_framings_on_point")
     rate("contested", "both framings shown", "both_framings_shown")
+    rate("map", "answered on a labelled point", "point_matched")
     rate("factual", f"fact in the first {FIRST_QUOTES} quotes", "fact_in_first_3")
     rate("factual", "citation hit (any quote)", "citation_hit_rate")
     rate("factual", "Recall@5 (search)", "recall_at_5")
