@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from parley.bot import phrases
+from parley.bot.answer.question import asking_part
 from parley.bot.answer.quotes import claim_span, quote_parts, quote_span
 from parley.bot.answer.types import FRAMING_SECTIONS, Answer, AnswerKind, Citation, Perspective, PointRef, QuotePart
 from parley.index import ClaimHit, Hit, IndexedDocument, PointMatch, Retrieval, SentenceMatch, stance_of_claim
@@ -46,9 +47,23 @@ _ASKS = re.compile(r"^\W*(what|what's|whats|how|why|who|whose|where|when|which|e
                    r"give me|according to|in the|per the|quote)\b", re.IGNORECASE)
 _FACT_WORD = re.compile(r"^\W*(who|when|where|which|how (?:much|many|long|big|old)|what (?:year|date|is the name|"
                         r"was the name|nickname|term)|name)\b", re.IGNORECASE)
-# A question after an amount or a date is answered only by a sentence that holds one.
+# A question after an amount or a date is answered only by a sentence that holds one
+# ("at all costs" asks for none).
 _ASKS_QUANTITY = re.compile(r"\b(how (?:much|many)|what (?:percent|percentage|share|date|year)|exact (?:date|"
-                            r"number|figure|amount)|how big|cost|price|budget|bill number|%)", re.IGNORECASE)
+                            r"number|figure|amount)|how big|(?<!all )costs?\b|price|budget|bill number|%)", re.IGNORECASE)
+# Words that put a view in a named speaker's mouth ("Xue Lan says...", "did Tegmark cave"):
+# such a question gets that speaker's own words. Naming them as a subject ("what group are
+# OpenAI and Anthropic using") does not.
+_PINS_VIEW = re.compile(
+    r"\b(say|says|said|saying|think|thinks|thought|argue[sd]?|arguing|want(?:s|ed)?|claim(?:s|ed)?|believe[sd]?|"
+    r"wr(?:ote|ites?)|told|reckons?|admit(?:s|ted)?|agree[sd]?|cave[sd]?|insists?|warn(?:s|ed)?|call(?:s|ed)? for|"
+    r"according to|view|take|stance|position|side with|backs?|opinion)\b", re.IGNORECASE)
+# Questions that push for a side: "pick one", "US just wins, right?", "surely...". They get
+# the corpus's sides like any contested question, and a line saying Parley picks none.
+_PUSHES = re.compile(
+    r"\b(pick (?:a|one|your) side|pick one|choose (?:a|one) side|take a side|which side (?:is|are|wins)|"
+    r"who(?:'s| is) right|just (?:wins?|loses?)|obviously|surely|admit (?:it|that)|settle (?:it|this)|"
+    r"you agree|be honest|just say)\b|,\s*right\s*\?|\bright\s*\?\s*$", re.IGNORECASE)
 _QUANTITY = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
                        r"billion|trillion|dozen|half|January|February|March|April|May|June|July|August|"
                        r"September|October|November|December)\b", re.IGNORECASE)
@@ -88,7 +103,9 @@ class AnswerSettings:
     max_quote_words: int = 70
     # A contested question is answered from its best point of the debate map when the
     # match (``PointMatch.score``) reaches this (docs/evaluation.md, "Debate map").
-    point_gate: float = 1.0
+    point_gate: float = 0.8
+    # A claim off the point is shown only when it addresses the question by this much more.
+    point_bonus: float = 0.3
     # Sentences within this of the best sentence of a passage make it into the quote.
     quote_margin: float = 0.15
 
@@ -96,13 +113,13 @@ class AnswerSettings:
 def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = False) -> Answer:
     """The answer to the retrieval's question: pure, no I/O."""
     question, hits = retrieval.question, list(retrieval.hits)
-    if retrieval.unknown_terms:
+    kind = question_kind(question)
+    if retrieval.unknown_terms and not _only_incidental(retrieval, kind, settings):
         return not_covered(retrieval, missing=retrieval.unknown_terms)
     semantic = bool(hits) and evidence(hits) >= settings.gate
     lexical = retrieval.lexical_best is not None and retrieval.coverage >= settings.lexical_gate
     if not (semantic or lexical):
         return not_covered(retrieval)
-    kind = question_kind(question)
     direct = _direct_hits(retrieval, settings, lexical_first=lexical and not semantic)
     if _ASKS_QUANTITY.search(question) and kind == "factual" and not any(
             _QUANTITY.search(_best_sentence_text(hit, retrieval)) for hit in direct[:3]):
@@ -119,19 +136,23 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
     if kind == "factual" or leads:
         chosen += _pick_direct(direct, retrieval, settings, limit_direct, chosen)
     point = matched_point(retrieval, settings)
+    # A question that names a speaker gets their own words closest to it, whatever view it
+    # pins on them ("why did Xue Lan say America must win at all costs?"): first in its framing.
+    speaker = retrieval.speaker_claims[0] if retrieval.speaker_claims and _PINS_VIEW.search(question) else None
     framed: dict[str, list[_Quote]] = {}
     more: dict[str, int] = {}
     for framing in FRAMING_SECTIONS:
         if point is not None:
             # Every claim of the point is on it: none is held back by a relevance floor, and
             # the tally counts exactly what asking for all of them would add.
-            addressing = list(point.claims.get(framing, ()))
+            addressing = _speaker_first(speaker, framing, _on_point(point, retrieval, framing, kind, floor, settings))
             picked = _pick_claims(addressing, retrieval, settings, len(addressing) if complete else limit_framing,
                                   chosen)
             every = _pick_claims(addressing, retrieval, settings, len(addressing), chosen)
             closer = {q.passage_id for q in every}
         else:
-            addressing = [c for c in retrieval.claims.get(framing, ()) if c.relevance >= floor]
+            addressing = _speaker_first(speaker, framing,
+                                        [c for c in retrieval.claims.get(framing, ()) if c.relevance >= floor])
             picked = _pick_claims(addressing, retrieval, settings, limit_framing, chosen)
             closer = {c.passage.passage_id for c in addressing if c.relevance >= max(floor, settings.more_floor)}
         framed[framing] = picked
@@ -149,7 +170,10 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
 
     sections: list[tuple[str, list[_Quote]]] = []
     answer_quotes = [q for q in chosen if q.section == "answer"]
-    framing_order = sorted((f for f in FRAMING_SECTIONS if framed[f]), key=lambda f: -framed[f][0].score)
+    # The stronger framing first; the named speaker's framing before either.
+    framing_order = sorted((f for f in FRAMING_SECTIONS if framed[f]),
+                           key=lambda f: (speaker is None or framed[f][0].sentence != speaker.sentence,
+                                          -framed[f][0].score))
     if answer_quotes and (kind == "factual" or leads):
         sections.append(("answer", answer_quotes))
     sections += [(f, framed[f]) for f in framing_order]
@@ -176,6 +200,7 @@ def compose(retrieval: Retrieval, settings: AnswerSettings, *, complete: bool = 
         complete=complete,
         point=PointRef(point.point.point_id, point.point.title) if point is not None else None,
         related=_related(retrieval, point),
+        picks_no_side=kind == "contested" and any(framed.values()) and bool(_PUSHES.search(question)),
     )
 
 
@@ -205,10 +230,50 @@ def compose_point(retrieval: Retrieval, settings: AnswerSettings) -> Answer:
                   related=_related(retrieval, point))
 
 
+def _on_point(point: PointMatch, retrieval: Retrieval, framing: str, kind: AnswerKind, floor: float,
+              settings: AnswerSettings) -> list[ClaimHit]:
+    """A framing's claims for a question matched to ``point``: the point's, in their order
+    for the question, and any claim of the whole corpus that addresses the question more
+    closely than a point's claim by more than ``point_bonus`` (a question the map splits
+    across points, a claim the map placed elsewhere)."""
+    own = list(point.claims.get(framing, ()))
+    bonus = settings.point_bonus if kind == "contested" else 0.0
+    placed = {c.sentence.sentence for c in own}
+    others = [c for c in retrieval.claims.get(framing, ())  # best first
+              if c.sentence.sentence not in placed and c.relevance >= floor]
+    merged: list[ClaimHit] = []
+    for claim in own:
+        while others and others[0].relevance > claim.relevance + bonus:
+            merged.append(others.pop(0))
+        merged.append(claim)
+    return merged
+
+
+def _speaker_first(speaker: ClaimHit | None, framing: str, claims: list[ClaimHit]) -> list[ClaimHit]:
+    """``claims`` with the named speaker's claim first when it is of ``framing``."""
+    if speaker is None or speaker.sentence.framing != framing:
+        return claims
+    return [speaker, *(c for c in claims if c.sentence.sentence != speaker.sentence.sentence)]
+
+
 def matched_point(retrieval: Retrieval, settings: AnswerSettings) -> PointMatch | None:
     """The debate map's point the question asks about, when the match is confident."""
     best = retrieval.points[0] if retrieval.points else None
     return best if best is not None and best.score >= settings.point_gate else None
+
+
+def _only_incidental(retrieval: Retrieval, kind: AnswerKind, settings: AnswerSettings) -> bool:
+    """Whether the question's unknown words are chatter around a question the debate map
+    answers: a contested question matched to a point, whose unknown words are everyday
+    lower-case ones ("hopelessly tangled", "oligarchy speedrun") or stand in the context
+    before the sentence that asks ("my cousin in Shenzhen... Could an employee speak up?").
+    A name, acronym or figure in the asking sentence still refuses: "Is Samsung allowed
+    to sell HBM to China?" asks about HBM, which no document mentions."""
+    if kind != "contested" or matched_point(retrieval, settings) is None:
+        return False
+    asking = asking_part(retrieval.question)
+    return all(term.islower() or not re.search(rf"(?<!\w){re.escape(term)}(?!\w)", asking)
+               for term in retrieval.unknown_terms)
 
 
 def _related(retrieval: Retrieval, point: PointMatch | None) -> tuple[PointRef, ...]:

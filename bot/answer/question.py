@@ -83,6 +83,18 @@ def is_blank(question: str) -> bool:
 
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
+def asking_part(question: str) -> str:
+    """The sentences of a message that ask: those ending in "?", or the last one when none
+    does. "My cousin worked in Shenzhen. Could a lab employee raise the alarm?" asks about
+    raising the alarm; Shenzhen is context."""
+    sentences = [s for s in _SENTENCE_END.split(question.strip()) if s]
+    asking = [s for s in sentences if s.rstrip().endswith("?")]
+    return " ".join(asking or sentences[-1:])
+
+
 def clean_question(question: str) -> tuple[str, str | None]:
     """The question as Parley reads it, and a note when it had to be shortened.
 

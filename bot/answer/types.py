@@ -93,6 +93,9 @@ class Answer:
     # The debate map's point the answer is on, and points to offer next.
     point: PointRef | None = None
     related: tuple[PointRef, ...] = ()
+    # The question pushed for a side ("pick one", "US just wins, right?"): the answer says
+    # it shows the corpus's sides and picks none.
+    picks_no_side: bool = False
 
 
 @dataclass(frozen=True)

@@ -126,8 +126,10 @@ def marks_unreviewed(citation: Citation, section: str) -> bool:
 
 
 def opening_lines(answer: Answer) -> list[str]:
-    """What comes before the sections: the point of the debate the answer is on."""
-    return [phrases.on_point(answer.point.title)] if answer.point else []
+    """What comes before the sections: the point of the debate the answer is on, and, to
+    a question that pushed for a side, that Parley picks none."""
+    lines = [phrases.on_point(answer.point.title)] if answer.point else []
+    return lines + ([phrases.PICKS_NO_SIDE] if answer.picks_no_side else [])
 
 
 def closing_lines(answer: Answer, more_how: str) -> list[str]:

@@ -16,6 +16,7 @@ gate reads. The answer core sees the index only through this data.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -169,6 +170,9 @@ class Retrieval:
     # and every point's title by id.
     points: tuple[PointMatch, ...] = ()
     point_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # The claims of the speakers the question names ("why did Xue Lan say..."), most
+    # relevant first: whatever view the question pins on them, their own words are here.
+    speaker_claims: tuple[ClaimHit, ...] = ()
 
 
 def _in_point_order(members: tuple[int, ...], scored: Mapping[int, ClaimHit]) -> tuple[ClaimHit, ...]:
@@ -212,13 +216,16 @@ class Retriever:
             lexical_best = next(hit for hit in hits if hit.row == lexical_best.row)
         claims = {framing: self._claims_for(framing, query, question) for framing in self.index.claims}
         points = self._points_for(query, question)
+        named = self._named_speakers_claims(question)
+        speaker_claims = self._scored_claims(named, None, query, question) if len(named) else ()
         sentences = {m.sentence for hit in hits for m in hit.sentences}
+        sentences.update(c.sentence.sentence for c in speaker_claims)
         sentences.update(c.sentence.sentence for found in claims.values() for c in found)
         sentences.update(c.sentence.sentence for match in points for found in match.claims.values() for c in found)
         return Retrieval(question=asked, hits=tuple(hits), lexical_best=lexical_best, coverage=coverage,
                          documents=MappingProxyType(self.index.documents), corpus_titles=self.corpus_titles,
                          claims=MappingProxyType(claims), points=points, point_titles=self.point_titles,
-                         same_point=self._same_point(sorted(sentences)),
+                         same_point=self._same_point(sorted(sentences)), speaker_claims=speaker_claims,
                          unknown_terms=tuple(t for t in specific_terms(question, self.index.common_words)
                                              if not self._mentioned(t)))
 
@@ -250,6 +257,24 @@ class Retriever:
         if self.index.lexical.knows(term):
             return True
         return term.isupper() and term.lower() in self.index.acronyms
+
+    def _named_speakers_claims(self, question: str) -> np.ndarray:
+        """The sentences of every speaker the question names, by full name or surname."""
+        words = {w.casefold() for w in re.findall(r"\w+", question)}
+        found = [members for names, members in self._speakers if names & words]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    @functools.cached_property
+    def _speakers(self) -> list[tuple[set[str], np.ndarray]]:
+        """Each named speaker's sentences, with the words that name them: any part of the
+        name of three letters or more ("Tegmark", "Xue", "Anthropic"), since members call
+        people by either name. Once per version."""
+        table = self.index.sentences
+        result = []
+        for code, speaker in enumerate(table.speakers):
+            names = {part.casefold() for part in re.findall(r"\w+", speaker) if len(part) > 2}
+            result.append((names, np.flatnonzero(table.speaker_ids == code).astype(np.int64)))
+        return result
 
     @functools.cached_property
     def point_titles(self) -> Mapping[str, str]:

@@ -9,7 +9,7 @@ import pytest
 from parley.bot.answer import EmptyQuestionError
 from parley.bot.measure.evaluate import evaluate, load_questions
 from parley.bot.phrases import shown_tally as tally
-from parley.bot.render.text import attribution
+from parley.bot.render.text import attribution, render_plain
 from parley.index.model import CLAIM_FRAMINGS
 from tests.helpers import EVAL_DIR
 
@@ -210,3 +210,28 @@ def test_the_tally_wording(shown, expected):
 def test_empty_question_is_a_clear_error(engine, question):
     with pytest.raises(EmptyQuestionError, match="empty"):
         engine.ask(question)
+
+
+def test_a_question_that_pushes_for_a_side_gets_both_and_a_line_that_parley_picks_none(engine):
+    for question in ("US just wins, right?", "pick one side: race or cooperate?"):
+        answer = engine.ask(question)
+        sections = {p.stance for p in answer.perspectives if p.citations}
+        assert {"race", "cooperation"} <= sections and answer.picks_no_side
+        assert "it does not pick one" in render_plain(answer)
+    assert not engine.ask("Should the US cooperate with China on AI safety, or race to beat it?").picks_no_side
+
+
+def test_a_question_pinning_a_view_on_a_speaker_gets_that_speakers_own_words(engine):
+    answer = engine.ask("why did Xue Lan say America must beat China at all costs?")
+    assert answer.answered
+    xue = [c for c in answer.citations if c.speaker == "Xue Lan"]
+    assert xue and xue[0].stance == "cooperation"
+
+
+def test_chatter_around_a_question_the_map_answers_does_not_refuse_it_but_an_unknown_subject_does(engine):
+    rambling = ("My cousin's friend worked at a tech firm in Shenzhen and mostly talked about the canteen "
+                "dumplings. Would a party minder at a Chinese AI lab really flag a rogue model, or bury it?")
+    answer = engine.ask(rambling)
+    assert answer.answered and answer.point is not None
+    trap = engine.ask("is samsung still allowed to sell HBM memory to china?")
+    assert not trap.answered and "HBM" in trap.missing

@@ -189,8 +189,9 @@ def point_match(score: float, claims: dict, point_id: str = "chips", neighbours:
 
 def test_a_contested_question_matching_a_point_is_answered_from_that_points_claims():
     race = hit(0, "race-doc", "race", score=1.0, dense=0.6, cosines=[0.3, 0.7, 0.3])
-    # The whole-corpus claim search prefers other claims; the point's claims are shown.
-    general = {"race": (claim(0, "race-doc", "race", 1, 0.9),), "cooperation": (claim(1, "coop-doc", "cooperation", 1, 0.9),)}
+    # The whole-corpus claim search prefers other claims, but by less than ``point_bonus``:
+    # the point's claims are shown.
+    general = {"race": (claim(0, "race-doc", "race", 1, 0.25),), "cooperation": (claim(1, "coop-doc", "cooperation", 1, 0.25),)}
     on_point = {"race": (claim(3, "race-doc", "race", 2, 0.01), claim(4, "race-doc", "race", 0, 0.0)),
                 "cooperation": (claim(5, "coop-doc", "cooperation", 2, 0.02),)}
     other = point_match(1.1, {}, "talks")
@@ -205,6 +206,16 @@ def test_a_contested_question_matching_a_point_is_answered_from_that_points_clai
     assert answer.citations[1].quote == "Export controls buy time."
     assert [r.point_id for r in answer.related] == ["talks"]
     assert answer.summary == "Shown: 2 quotes as a race; 1 quote as cooperation."
+
+
+def test_a_claim_off_the_point_that_addresses_the_question_far_more_closely_comes_first():
+    race = hit(0, "race-doc", "race", score=1.0, dense=0.6, cosines=[0.3, 0.7, 0.3])
+    general = {"race": (claim(0, "race-doc", "race", 1, 0.9),)}
+    on_point = {"race": (claim(3, "race-doc", "race", 2, 0.01), claim(4, "race-doc", "race", 0, 0.0))}
+    answer = compose(replace(retrieval(race, claims=general, question="Should we keep chip controls?"),
+                             points=(point_match(1.4, on_point),)), AnswerSettings())
+    assert answer.point is not None
+    assert [c.passage_id for c in answer.citations] == ["p0", "p3"]
 
 
 def test_a_weak_point_match_falls_back_to_the_claim_search():
