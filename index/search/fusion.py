@@ -50,7 +50,7 @@ def claim_relevance(claim_cosine: float, passage_cosine: float, overlap: float) 
 # asked, the mean relevance of its two claims closest to the question, and the share of
 # the question's terms its title and phrasings hold. Set on a training split of questions
 # labelled with their point (docs/evaluation.md, "Debate map").
-POINT_WEIGHTS = (1.0, 1.0, 0.6)
+POINT_WEIGHTS = (1.0, 0.5, 0.6)
 
 
 def point_score(asked: float, claim_relevances: list[float], overlap: float) -> float:
